@@ -10,16 +10,16 @@ import (
 
 // entities is a schema shaped like the legal-entity List it exists for.
 var entities = Schema{
-	"name":   {Column: "name", Kind: String},
-	"status": {Column: "status", Kind: Enum, Prefix: "ENTITY_STATUS_", Enum: map[string]any{"ACTIVE": 1, "DISSOLVED": 2, "SUSPENDED": 3}},
+	"name":                             {Column: "name", Kind: String},
+	"status":                           {Column: "status", Kind: Enum, Prefix: "ENTITY_STATUS_", Enum: map[string]any{"ACTIVE": 1, "DISSOLVED": 2, "SUSPENDED": 3}},
 	"registered_address.division_code": {Column: "division_code", Kind: String, Ops: []string{"=", "!="}},
-	"founded":       {Column: "founded_on", Kind: Date},
-	"capital":       {Column: "capital_fen", Kind: Int},
-	"ratio":         {Column: "ratio", Kind: Float},
-	"listed":        {Column: "listed", Kind: Bool},
-	"update_time":   {Column: "updated_at", Kind: Timestamp},
-	"employees":     {Column: "employees", Kind: Int, Ops: []string{">=", "<=", ":"}},
-	"legal_rep.tel": {Column: "lower(rep_tel)", Kind: String},
+	"founded":                          {Column: "founded_on", Kind: Date},
+	"capital":                          {Column: "capital_fen", Kind: Int},
+	"ratio":                            {Column: "ratio", Kind: Float},
+	"listed":                           {Column: "listed", Kind: Bool},
+	"update_time":                      {Column: "updated_at", Kind: Timestamp},
+	"employees":                        {Column: "employees", Kind: Int, Ops: []string{">=", "<=", ":"}},
+	"legal_rep.tel":                    {Column: "lower(rep_tel)", Kind: String},
 }
 
 func TestSQL(t *testing.T) {

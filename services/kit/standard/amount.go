@@ -88,7 +88,7 @@ func NormalizeAmount(s string) string {
 // codes, which changes more often than this package would be redeployed.
 func CheckCurrency(s string) error {
 	if n := utf8.RuneCountInString(s); n != 3 {
-		return problemf("must be 3 letters, got %d characters", n)
+		return problemf("must be 3 letters, got %s", characters(n))
 	}
 	for _, r := range s {
 		switch {

@@ -42,7 +42,7 @@ var Zhenhai = []Division{
 func CheckDivisionCode(code string) error {
 	n := utf8.RuneCountInString(code)
 	if n != 6 && n != 12 {
-		return problemf("must be 6 or 12 digits, got %d characters", n)
+		return problemf("must be 6 or 12 digits, got %s", characters(n))
 	}
 	pos := 0
 	for _, r := range code {

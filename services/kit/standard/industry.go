@@ -70,7 +70,7 @@ func CheckIndustryCode(code string) error {
 	rest := code[size:]
 	n := utf8.RuneCountInString(rest)
 	if n != 0 && (n < 2 || n > 4) {
-		return problemf("the section letter must be followed by 2, 3 or 4 digits, got %d characters", n)
+		return problemf("the section letter must be followed by 2, 3 or 4 digits, got %s", characters(n))
 	}
 	pos := 1
 	for _, d := range rest {

@@ -1,6 +1,7 @@
 package standard
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 )
@@ -89,4 +90,12 @@ func atoi(s string) int {
 		n = n*10 + int(s[i]-'0')
 	}
 	return n
+}
+
+// characters spells a count of characters for a reason.
+func characters(n int) string {
+	if n == 1 {
+		return "1 character"
+	}
+	return fmt.Sprintf("%d characters", n)
 }

@@ -1,0 +1,158 @@
+// Package gateway is zhbase's REST facade: grpc-gateway routes under /v1
+// that dial the registries through etcd (so every call passes the services'
+// own interceptors), the OpenAPI document at /openapi.json, its docs page at
+// /docs/ from embedded assets, and /healthz reflecting the registries'
+// health. It holds no business rules and never stores anything.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/swaggest/swgui/v5emb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
+	"github.com/zhbase/zhbase/proto/openapi"
+	"github.com/zhbase/zhbase/services/kit/discovery"
+)
+
+// route is one registry the gateway fronts.
+type route struct {
+	service      string // etcd service name
+	protoService string
+	register     func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+}
+
+var routes = []route{
+	{"legalentity", "zhbase.legalentity.v1.LegalEntityService", legalentityv1.RegisterLegalEntityServiceHandler},
+}
+
+// Options configures the gateway.
+type Options struct {
+	Etcd   *clientv3.Client
+	Logger *slog.Logger
+}
+
+// Gateway is the REST facade.
+type Gateway struct {
+	handler http.Handler
+	conns   []*grpc.ClientConn
+	health  map[string]healthpb.HealthClient
+	log     *slog.Logger
+}
+
+// New dials every registry through etcd and builds the HTTP handler.
+// Connections are lazy: a registry that is not running yet makes its routes
+// answer 503 until it registers.
+func New(ctx context.Context, o Options) (*Gateway, error) {
+	g := &Gateway{health: map[string]healthpb.HealthClient{}, log: o.Logger}
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false},
+			// A misspelt field must be an error, not silently dropped data.
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+		runtime.WithIncomingHeaderMatcher(incomingHeader),
+	)
+	for _, r := range routes {
+		conn, err := discovery.Dial(o.Etcd, r.service, discovery.DialOptions{ProtoServices: []string{r.protoService}})
+		if err != nil {
+			g.Close()
+			return nil, err
+		}
+		g.conns = append(g.conns, conn)
+		if err := r.register(ctx, mux, conn); err != nil {
+			g.Close()
+			return nil, fmt.Errorf("register REST routes of %s: %w", r.service, err)
+		}
+		g.health[r.protoService] = healthpb.NewHealthClient(conn)
+	}
+	h := http.NewServeMux()
+	h.Handle("/v1/", mux)
+	h.HandleFunc("GET /openapi.json", serveOpenAPI)
+	h.Handle("/docs/", v5emb.New("zhbase API", "/openapi.json", "/docs/"))
+	h.HandleFunc("GET /healthz", g.serveHealth)
+	h.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/docs/", http.StatusFound)
+	})
+	g.handler = otelhttp.NewHandler(h, "gateway", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+		return r.Method + " " + r.URL.Path
+	}))
+	return g, nil
+}
+
+// Handler serves every gateway route.
+func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// Close closes the connections to the registries.
+func (g *Gateway) Close() error {
+	var errs []error
+	for _, c := range g.conns {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// incomingHeader forwards the headers the services need and no others.
+func incomingHeader(key string) (string, bool) {
+	switch k := strings.ToLower(key); k {
+	case "x-request-id", "traceparent", "tracestate":
+		return k, true
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
+
+func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(openapi.Document)
+}
+
+// serveHealth reports SERVING only when every registry answers its health
+// check; the body lists each one.
+func (g *Gateway) serveHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	status := map[string]string{}
+	ok := true
+	for name, hc := range g.health {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: name})
+			s := resp.GetStatus().String()
+			if err != nil {
+				s = "UNREACHABLE"
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			status[name] = s
+			if s != "SERVING" {
+				ok = false
+			}
+		}()
+	}
+	wg.Wait()
+	code, overall := http.StatusOK, "SERVING"
+	if !ok {
+		code, overall = http.StatusServiceUnavailable, "NOT_SERVING"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": overall, "services": status})
+}

@@ -1,0 +1,198 @@
+package cluster
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Config is the whole configuration of one zhbase process. Every field has
+// a flag; each flag can also come from the environment (ZHBASE_ and the flag
+// name in upper case with . and - as _) or from the YAML file named by
+// --config.file (keys are flag names). A flag on the command line beats the
+// environment, which beats the file, which beats the default.
+type Config struct {
+	Targets         []string
+	GRPCListen      string
+	GRPCAdvertise   string
+	HTTPListen      string
+	EtcdEndpoints   []string
+	EtcdLeaseTTL    time.Duration
+	DataDir         string
+	PostgresDSN     map[string]string
+	LogLevel        string
+	LogFormat       string
+	ShutdownTimeout time.Duration
+
+	// Set by `zhbase up`, not by flags of `serve`.
+	EmbeddedEtcd   bool
+	EtcdClientURL  string
+	EtcdPeerURL    string
+	SeedDemo       bool
+	ConfigFile     string
+	lenientTargets bool
+}
+
+// FlagSet declares cfg's flags on a new FlagSet named name.
+func (cfg *Config) FlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Func("target", "comma-separated targets to run, or all (see -list-targets)", func(s string) error {
+		cfg.Targets = splitList(s)
+		return nil
+	})
+	fs.StringVar(&cfg.GRPCListen, "grpc.listen-address", "127.0.0.1:9090", "address the gRPC server listens on")
+	fs.StringVar(&cfg.GRPCAdvertise, "grpc.advertise-address", "", "address registered in etcd for other processes to dial (default: the listen address)")
+	fs.StringVar(&cfg.HTTPListen, "http.listen-address", "127.0.0.1:8080", "address of the HTTP server: REST gateway, docs, /healthz, /metrics")
+	fs.Func("etcd.endpoints", "comma-separated etcd endpoints (default 127.0.0.1:2379)", func(s string) error {
+		cfg.EtcdEndpoints = splitList(s)
+		return nil
+	})
+	fs.DurationVar(&cfg.EtcdLeaseTTL, "etcd.lease-ttl", 10*time.Second, "TTL of the lease behind each registered endpoint")
+	fs.StringVar(&cfg.DataDir, "data-dir", "data", "directory of the SQLite databases")
+	for _, svc := range ServiceTargets() {
+		fs.Func(svc+".postgres-dsn", "PostgreSQL DSN of the "+svc+" registry (SQLite under -data-dir when empty)", func(s string) error {
+			if cfg.PostgresDSN == nil {
+				cfg.PostgresDSN = map[string]string{}
+			}
+			cfg.PostgresDSN[svc] = s
+			return nil
+		})
+	}
+	fs.StringVar(&cfg.LogLevel, "log.level", "info", "debug, info, warn or error")
+	fs.StringVar(&cfg.LogFormat, "log.format", "text", "text or json")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight calls may run on shutdown")
+	fs.StringVar(&cfg.ConfigFile, "config.file", "", "optional YAML file of flag values")
+	return fs
+}
+
+// Parse reads args, then the environment and the config file for every
+// flag not given on the command line, then validates.
+func (cfg *Config) Parse(fs *flag.FlagSet, args []string, env func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var file map[string]any
+	if cfg.ConfigFile == "" {
+		cfg.ConfigFile = env("ZHBASE_CONFIG_FILE")
+	}
+	if cfg.ConfigFile != "" {
+		b, err := os.ReadFile(cfg.ConfigFile)
+		if err != nil {
+			return fmt.Errorf("config file: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &file); err != nil {
+			return fmt.Errorf("config file %s: %w", cfg.ConfigFile, err)
+		}
+		for k := range file {
+			if fs.Lookup(k) == nil {
+				return fmt.Errorf("config file %s: unknown key %q (keys are flag names)", cfg.ConfigFile, k)
+			}
+		}
+	}
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || f.Name == "config.file" {
+			return
+		}
+		if v := env(EnvName(f.Name)); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", EnvName(f.Name), err))
+			}
+			return
+		}
+		if v, ok := file[f.Name]; ok {
+			s := fmt.Sprint(v)
+			if list, ok := v.([]any); ok {
+				parts := make([]string, len(list))
+				for i, p := range list {
+					parts[i] = fmt.Sprint(p)
+				}
+				s = strings.Join(parts, ",")
+			}
+			if err := fs.Set(f.Name, s); err != nil {
+				errs = append(errs, fmt.Errorf("config file key %s: %w", f.Name, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if len(cfg.EtcdEndpoints) == 0 {
+		cfg.EtcdEndpoints = []string{"127.0.0.1:2379"}
+	}
+	return cfg.Validate()
+}
+
+// EnvName is the environment variable of a flag.
+func EnvName(flagName string) string {
+	return "ZHBASE_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(flagName))
+}
+
+// Validate reports every bad value, each with the flag that holds it.
+func (cfg *Config) Validate() error {
+	var errs []error
+	bad := func(flag, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("-%s: %s", flag, fmt.Sprintf(format, args...)))
+	}
+	if len(cfg.Targets) == 0 && !cfg.lenientTargets {
+		bad("target", "is required: name one or more of %s, or all", strings.Join(AllTargets(), ", "))
+	}
+	for _, t := range cfg.Targets {
+		if t != "all" && !slices.Contains(AllTargets(), t) {
+			bad("target", "unknown target %q; known targets are %s, or all", t, strings.Join(AllTargets(), ", "))
+		}
+	}
+	for flag, addr := range map[string]string{"grpc.listen-address": cfg.GRPCListen, "http.listen-address": cfg.HTTPListen} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad(flag, "%q is not host:port", addr)
+		}
+	}
+	if cfg.GRPCAdvertise != "" {
+		if host, _, err := net.SplitHostPort(cfg.GRPCAdvertise); err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+			bad("grpc.advertise-address", "%q must be a host:port other processes can dial", cfg.GRPCAdvertise)
+		}
+	}
+	for _, ep := range cfg.EtcdEndpoints {
+		if ep == "" {
+			bad("etcd.endpoints", "has an empty endpoint")
+		}
+	}
+	if cfg.EtcdLeaseTTL < time.Second {
+		bad("etcd.lease-ttl", "must be at least 1s, got %s", cfg.EtcdLeaseTTL)
+	}
+	if cfg.DataDir == "" {
+		bad("data-dir", "must not be empty")
+	} else if abs, err := filepath.Abs(cfg.DataDir); err == nil {
+		cfg.DataDir = abs
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, cfg.LogLevel) {
+		bad("log.level", "must be debug, info, warn or error, got %q", cfg.LogLevel)
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		bad("log.format", "must be text or json, got %q", cfg.LogFormat)
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		bad("shutdown-timeout", "must be positive, got %s", cfg.ShutdownTimeout)
+	}
+	return errors.Join(errs...)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
