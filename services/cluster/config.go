@@ -33,12 +33,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	// Set by `zhbase up`, not by flags of `serve`.
-	EmbeddedEtcd   bool
-	EtcdClientURL  string
-	EtcdPeerURL    string
-	SeedDemo       bool
-	ConfigFile     string
-	lenientTargets bool
+	EmbeddedEtcd  bool
+	EtcdClientURL string
+	EtcdPeerURL   string
+	ConfigFile    string
 }
 
 // FlagSet declares cfg's flags on a new FlagSet named name.
@@ -144,7 +142,7 @@ func (cfg *Config) Validate() error {
 	bad := func(flag, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("-%s: %s", flag, fmt.Sprintf(format, args...)))
 	}
-	if len(cfg.Targets) == 0 && !cfg.lenientTargets {
+	if len(cfg.Targets) == 0 {
 		bad("target", "is required: name one or more of %s, or all", strings.Join(AllTargets(), ", "))
 	}
 	for _, t := range cfg.Targets {

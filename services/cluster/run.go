@@ -90,6 +90,22 @@ func Start(ctx context.Context, cfg Config, o Options) (*Process, error) {
 	return p, nil
 }
 
+// Kill stops the process the way a crash would, for tests: listeners close
+// and endpoints stop being kept alive, but nothing is deregistered, so etcd
+// forgets the endpoints only when their leases expire.
+func (p *Process) Kill() {
+	for _, r := range p.regs {
+		r.Abandon()
+	}
+	p.regs = nil
+	if p.srv != nil {
+		p.srv.GRPC().Stop()
+	}
+	if p.http != nil {
+		_ = p.http.Close()
+	}
+}
+
 // Stop shuts every module down in reverse start order.
 func (p *Process) Stop(ctx context.Context) error { return p.mgr.stopAll(ctx) }
 

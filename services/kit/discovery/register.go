@@ -138,3 +138,14 @@ func (r *Registration) Deregister(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Abandon stops keeping the endpoint alive without deleting it, as a crashed
+// process would: the key disappears only when its lease expires. Tests use
+// it to show that a dead instance drops out of discovery by itself.
+func (r *Registration) Abandon() {
+	r.cancel()
+	r.mu.Lock()
+	kaCancel := r.kaCancel
+	r.mu.Unlock()
+	kaCancel()
+}

@@ -1,0 +1,290 @@
+package cluster_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/zhbase/zhbase/services/cluster"
+	"github.com/zhbase/zhbase/services/kit/telemetry"
+	"github.com/zhbase/zhbase/tools/demo"
+)
+
+// syncBuffer is a log sink several goroutines write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) count(sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Count(s.b.String(), sub)
+}
+
+func freeURL(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return "http://" + l.Addr().String()
+}
+
+func baseConfig(dataDir string, targets ...string) cluster.Config {
+	return cluster.Config{
+		Targets: targets, GRPCListen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", DataDir: dataDir,
+		EtcdLeaseTTL: 2 * time.Second, LogLevel: "info", LogFormat: "text", ShutdownTimeout: 5 * time.Second,
+	}
+}
+
+func start(t *testing.T, cfg cluster.Config, tel *telemetry.Telemetry, logs io.Writer) *cluster.Process {
+	t.Helper()
+	p, err := cluster.Start(context.Background(), cfg, cluster.Options{
+		Telemetry: tel, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	})
+	if err != nil {
+		t.Fatalf("start %v: %v", cfg.Targets, err)
+	}
+	return p
+}
+
+type restResult struct {
+	code int
+	body map[string]any
+}
+
+func rest(t *testing.T, method, url, body string, header ...string) restResult {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s %s: status %d, body is not JSON: %s", method, url, resp.StatusCode, raw)
+	}
+	return restResult{resp.StatusCode, out}
+}
+
+func etcdKeys(t *testing.T, cli *clientv3.Client, prefix string) []string {
+	t.Helper()
+	resp, err := cli.Get(context.Background(), prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, kv := range resp.Kvs {
+		keys = append(keys, string(kv.Key))
+	}
+	return keys
+}
+
+func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCluster runs the platform in-process — embedded etcd, the
+// legal-entity registry and the gateway on loopback — and drives it through
+// REST, as a browser or app would.
+func TestCluster(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	tel, err := telemetry.Setup(context.Background(), telemetry.Options{ServiceName: "zhbase-test", SpanProcessor: sdktrace.NewSimpleSpanProcessor(spans)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir := t.TempDir()
+	cfg := baseConfig(dataDir, "all")
+	cfg.EmbeddedEtcd, cfg.EtcdClientURL, cfg.EtcdPeerURL = true, freeURL(t), freeURL(t)
+	logsA := &syncBuffer{}
+	a := start(t, cfg, tel, logsA)
+	t.Cleanup(func() { _ = a.Stop(context.Background()) })
+	base := "http://" + a.HTTPAddr()
+	cli := a.Etcd()
+
+	entity := demo.LegalEntities(demo.DefaultSeed, 1)[0]
+	body, _ := protojson.Marshal(entity)
+	name := "legalEntities/" + entity.GetUscc()
+
+	t.Run("REST create, get, patch, list and search", func(t *testing.T) {
+		if r := rest(t, "POST", base+"/v1/legalEntities", string(body)); r.code != 200 || r.body["name"] != name {
+			t.Fatalf("create: %d %v", r.code, r.body)
+		}
+		if r := rest(t, "GET", base+"/v1/"+name, ""); r.code != 200 || r.body["displayName"] != entity.GetDisplayName() {
+			t.Fatalf("get: %d %v", r.code, r.body)
+		}
+		if r := rest(t, "PATCH", base+"/v1/"+name, `{"businessScope":"软件开发"}`); r.code != 200 || r.body["businessScope"] != "软件开发" || r.body["displayName"] != entity.GetDisplayName() {
+			t.Fatalf("patch: %d %v", r.code, r.body)
+		}
+		r := rest(t, "GET", base+"/v1/legalEntities?filter=status%3DACTIVE%20AND%20registered_address.division_code%3D%22330211*%22&order_by=establishment_date%20desc", "")
+		if list, _ := r.body["legalEntities"].([]any); r.code != 200 || len(list) != 1 {
+			t.Fatalf("list: %d %v", r.code, r.body)
+		}
+		r = rest(t, "GET", base+"/v1/legalEntities:search?query="+entity.GetDisplayName(), "")
+		if results, _ := r.body["results"].([]any); r.code != 200 || len(results) != 1 {
+			t.Fatalf("search: %d %v", r.code, r.body)
+		}
+	})
+
+	t.Run("a wrong check character is 400 naming the field, an unknown code 404", func(t *testing.T) {
+		bad := strings.Replace(string(body), entity.GetUscc(), entity.GetUscc()[:17]+flip(entity.GetUscc()[17]), 1)
+		r := rest(t, "POST", base+"/v1/legalEntities", bad)
+		if r.code != 400 || !strings.Contains(fmt.Sprint(r.body["details"]), "legal_entity.uscc") {
+			t.Fatalf("create with a wrong check character: %d %v", r.code, r.body)
+		}
+		other := demo.LegalEntities(demo.DefaultSeed, 2)[1].GetUscc()
+		if r := rest(t, "GET", base+"/v1/legalEntities/"+other, ""); r.code != 404 {
+			t.Fatalf("get unknown: %d %v", r.code, r.body)
+		}
+	})
+
+	t.Run("one trace spans gateway, service and store", func(t *testing.T) {
+		spans.Reset()
+		if r := rest(t, "GET", base+"/v1/"+name, ""); r.code != 200 {
+			t.Fatalf("get: %d", r.code)
+		}
+		_ = tel.Shutdown // spans are exported synchronously by the simple processor
+		var traceID trace.TraceID
+		for _, s := range spans.GetSpans() {
+			if s.Name == "GET /v1/"+name {
+				traceID = s.SpanContext.TraceID()
+			}
+		}
+		if !traceID.IsValid() {
+			t.Fatalf("no gateway span among %d spans", len(spans.GetSpans()))
+		}
+		seen := map[string]bool{}
+		for _, s := range spans.GetSpans() {
+			if s.SpanContext.TraceID() != traceID {
+				continue
+			}
+			switch {
+			case s.Name == "GET /v1/"+name:
+				seen["gateway"] = true
+			case s.Name == "zhbase.legalentity.v1.LegalEntityService/GetLegalEntity" && s.SpanKind == trace.SpanKindServer:
+				seen["service"] = true
+			case strings.HasPrefix(s.Name, "store."):
+				seen["store"] = true
+			}
+		}
+		for _, want := range []string{"gateway", "service", "store"} {
+			if !seen[want] {
+				t.Errorf("the trace has no %s span (saw %v)", want, seen)
+			}
+		}
+	})
+
+	t.Run("healthz reports the registry serving", func(t *testing.T) {
+		if r := rest(t, "GET", base+"/healthz", ""); r.code != 200 || r.body["status"] != "SERVING" {
+			t.Fatalf("healthz: %d %v", r.code, r.body)
+		}
+	})
+
+	t.Run("etcd holds one key per instance and balances round-robin", func(t *testing.T) {
+		prefix := "zhbase/legalentity/"
+		if keys := etcdKeys(t, cli, prefix); len(keys) != 1 {
+			t.Fatalf("keys with one instance = %v", keys)
+		}
+		cfgB := baseConfig(dataDir, "legalentity") // same SQLite file: replicas share a database
+		cfgB.EtcdEndpoints = cli.Endpoints()
+		logsB := &syncBuffer{}
+		b := start(t, cfgB, tel, logsB)
+		if keys := etcdKeys(t, cli, prefix); len(keys) != 2 {
+			t.Fatalf("keys with two instances = %v", keys)
+		}
+		waitFor(t, "the gateway to use the second instance", 10*time.Second, func() bool {
+			rest(t, "GET", base+"/v1/"+name, "")
+			return logsB.count("GetLegalEntity") > 0
+		})
+		beforeA, beforeB := logsA.count("GetLegalEntity"), logsB.count("GetLegalEntity")
+		for i := 0; i < 40; i++ {
+			if r := rest(t, "GET", base+"/v1/"+name, ""); r.code != 200 {
+				t.Fatalf("get %d: %d %v", i, r.code, r.body)
+			}
+		}
+		gotA, gotB := logsA.count("GetLegalEntity")-beforeA, logsB.count("GetLegalEntity")-beforeB
+		if gotA < 10 || gotB < 10 {
+			t.Fatalf("40 calls split %d/%d between the instances; want round-robin", gotA, gotB)
+		}
+
+		if err := b.Stop(context.Background()); err != nil {
+			t.Fatalf("graceful stop: %v", err)
+		}
+		if keys := etcdKeys(t, cli, prefix); len(keys) != 1 {
+			t.Fatalf("keys right after a graceful stop = %v, want only the first instance", keys)
+		}
+		for i := 0; i < 10; i++ {
+			if r := rest(t, "GET", base+"/v1/"+name, ""); r.code != 200 {
+				t.Fatalf("get after the second instance stopped: %d %v", r.code, r.body)
+			}
+		}
+	})
+
+	t.Run("a killed instance drops out when its lease expires", func(t *testing.T) {
+		prefix := "zhbase/legalentity/"
+		cfgC := baseConfig(dataDir, "legalentity")
+		cfgC.EtcdEndpoints = cli.Endpoints()
+		c := start(t, cfgC, tel, io.Discard)
+		if keys := etcdKeys(t, cli, prefix); len(keys) != 2 {
+			t.Fatalf("keys with two instances = %v", keys)
+		}
+		c.Kill()
+		if keys := etcdKeys(t, cli, prefix); len(keys) != 2 {
+			t.Fatalf("a killed instance must not deregister itself; keys = %v", keys)
+		}
+		waitFor(t, "the lease of the killed instance to expire", 10*time.Second, func() bool {
+			return len(etcdKeys(t, cli, prefix)) == 1
+		})
+		_ = c.Stop(context.Background())
+		for i := 0; i < 10; i++ {
+			if r := rest(t, "GET", base+"/v1/"+name, ""); r.code != 200 {
+				t.Fatalf("get after the killed instance expired: %d %v", r.code, r.body)
+			}
+		}
+	})
+}
+
+func flip(c byte) string {
+	if c == '0' {
+		return "1"
+	}
+	return "0"
+}
