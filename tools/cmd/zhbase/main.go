@@ -69,10 +69,11 @@ func serve(args []string) error {
 	var cfg cluster.Config
 	fs := cfg.FlagSet("zhbase serve")
 	list := fs.Bool("list-targets", false, "list the targets and exit")
-	if err := cfg.Parse(fs, args, os.Getenv); err != nil {
-		if *list {
-			return run([]string{"-list-targets"})
-		}
+	err := cfg.Parse(fs, args, os.Getenv)
+	if *list {
+		return run([]string{"-list-targets"})
+	}
+	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

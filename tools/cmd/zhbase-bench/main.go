@@ -1,0 +1,338 @@
+// Command zhbase-bench (make bench) measures zhbase against bare baselines
+// in one process on loopback, under the same closed-loop load:
+//
+//   - gRPC: a plain grpc.NewServer() returning a canned legal entity, versus
+//     LegalEntityService.GetLegalEntity through the whole stack (cluster
+//     runner, embedded etcd, SQLite, the kit's interceptors and tracing,
+//     a client dialled through etcd discovery);
+//   - REST: a plain net/http handler writing the entity's canned JSON,
+//     versus GET /v1/legalEntities/{uscc} through the gateway.
+//
+// It prints ops/s, p50 and p99 of each and the ratio real/baseline, as a
+// table or with -json as a JSON document, and exits non-zero when more than
+// 1% of the operations of any target fail.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
+	"github.com/zhbase/zhbase/services/cluster"
+	"github.com/zhbase/zhbase/services/kit/discovery"
+	"github.com/zhbase/zhbase/services/kit/telemetry"
+	legalentityapi "github.com/zhbase/zhbase/services/legalentity/api"
+	"github.com/zhbase/zhbase/tools/bench"
+	"github.com/zhbase/zhbase/tools/demo"
+)
+
+type options struct {
+	workers  int
+	duration time.Duration
+	warmup   time.Duration
+	entities int
+	json     bool
+}
+
+func main() {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "zhbase-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	var o options
+	fs := flag.NewFlagSet("zhbase-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.workers, "workers", 16, "concurrent closed-loop workers per target")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per target")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up per target, before -duration")
+	fs.IntVar(&o.entities, "entities", 2000, "demo legal entities seeded and read at random")
+	fs.BoolVar(&o.json, "json", false, "print a JSON document instead of the table")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: zhbase-bench [flags]\n\nMeasures zhbase's gRPC and REST reads against bare baselines on loopback.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	switch {
+	case o.workers < 1 || o.workers > 1024:
+		return fmt.Errorf("-workers must be 1..1024, got %d", o.workers)
+	case o.duration <= 0 || o.duration > 10*time.Minute:
+		return fmt.Errorf("-duration must be in (0, 10m], got %s", o.duration)
+	case o.warmup < 0 || o.warmup > time.Minute:
+		return fmt.Errorf("-warmup must be in [0, 1m], got %s", o.warmup)
+	case o.entities < 1 || o.entities > 100000:
+		return fmt.Errorf("-entities must be 1..100000, got %d", o.entities)
+	}
+
+	// Everything stops by itself: set-up, four targets, shutdown.
+	budget := 5*time.Minute + 4*(o.warmup+o.duration)*2
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	report, err := measure(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		b, err := json.MarshalIndent(report, "", "  ")
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(stdout, "%s\n", b); err != nil {
+			return err
+		}
+	} else if err := report.WriteTable(stdout); err != nil {
+		return err
+	}
+	return report.Check()
+}
+
+func measure(ctx context.Context, o options, progress io.Writer) (rep bench.Report, err error) {
+	logf := func(format string, args ...any) { fmt.Fprintf(progress, "zhbase-bench: "+format+"\n", args...) }
+
+	// Tracing as in production: spans are created for every call; they are
+	// exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set, as in production.
+	tel, err := telemetry.Setup(ctx, telemetry.Options{ServiceName: "zhbase"})
+	if err != nil {
+		return rep, err
+	}
+	defer func() { err = errors.Join(err, tel.Shutdown(context.Background())) }()
+
+	dir, err := os.MkdirTemp("", "zhbase-bench-")
+	if err != nil {
+		return rep, err
+	}
+	defer os.RemoveAll(dir)
+
+	// The real stack: the legal-entity registry and the gateway in this
+	// process, an embedded etcd, SQLite in the temporary directory, every
+	// address on loopback.
+	var cfg cluster.Config
+	fs := cfg.FlagSet("zhbase-bench")
+	if err := cfg.Parse(fs, []string{
+		"-target=legalentity,gateway",
+		"-grpc.listen-address=127.0.0.1:0",
+		"-http.listen-address=127.0.0.1:0",
+		"-data-dir=" + dir,
+		"-log.level=warn",
+	}, func(string) string { return "" }); err != nil {
+		return rep, fmt.Errorf("cluster config: %w", err)
+	}
+	clientURL, err := freeLoopbackURL()
+	if err != nil {
+		return rep, err
+	}
+	peerURL, err := freeLoopbackURL()
+	if err != nil {
+		return rep, err
+	}
+	cfg.EmbeddedEtcd, cfg.EtcdClientURL, cfg.EtcdPeerURL = true, clientURL, peerURL
+	logf("starting legalentity+gateway with an embedded etcd in %s", dir)
+	proc, err := cluster.Start(ctx, cfg, cluster.Options{Logger: cluster.NewLogger("warn", "text"), Telemetry: tel})
+	if err != nil {
+		return rep, err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err = errors.Join(err, proc.Stop(sctx))
+	}()
+
+	conn, err := discovery.Dial(proc.Etcd(), "legalentity", discovery.DialOptions{ProtoServices: []string{legalentityapi.ServiceName}})
+	if err != nil {
+		return rep, err
+	}
+	defer conn.Close()
+	registry := legalentityv1.NewLegalEntityServiceClient(conn)
+
+	t0 := time.Now()
+	sctx, scancel := context.WithTimeout(ctx, 3*time.Minute)
+	created, err := demo.SeedLegalEntities(sctx, registry, demo.DefaultSeed, o.entities)
+	scancel()
+	if err != nil {
+		return rep, err
+	}
+	logf("seeded %d legal entities in %s", created, time.Since(t0).Round(time.Millisecond))
+	entities := demo.LegalEntities(demo.DefaultSeed, o.entities)
+	names := make([]string, len(entities))
+	for i, e := range entities {
+		names[i] = "legalEntities/" + e.GetUscc()
+	}
+
+	// The baselines answer with a stored demo entity, as the registry
+	// returns it (name, timestamps and etag included), so both sides send
+	// a message of the same size.
+	canned, err := registry.GetLegalEntity(ctx, &legalentityv1.GetLegalEntityRequest{Name: names[0]})
+	if err != nil {
+		return rep, fmt.Errorf("read back %s: %w", names[0], err)
+	}
+	cannedJSON, err := protojson.Marshal(canned)
+	if err != nil {
+		return rep, err
+	}
+
+	gb, err := bench.StartGRPCBaseline(canned)
+	if err != nil {
+		return rep, err
+	}
+	defer gb.Close()
+	bconn, err := grpc.NewClient(gb.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return rep, err
+	}
+	defer bconn.Close()
+	baseline := legalentityv1.NewLegalEntityServiceClient(bconn)
+
+	hb, err := bench.StartHTTPBaseline(canned)
+	if err != nil {
+		return rep, err
+	}
+	defer hb.Close()
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.Proxy = nil // loopback only
+	transport.MaxIdleConns = 4 * o.workers
+	transport.MaxIdleConnsPerHost = 2 * o.workers
+	httpc := &http.Client{Transport: transport, Timeout: 10 * time.Second}
+	defer transport.CloseIdleConnections()
+
+	grpcGet := func(c legalentityv1.LegalEntityServiceClient) bench.Op {
+		return func(ctx context.Context, _ int, rng *rand.Rand) error {
+			e, err := c.GetLegalEntity(ctx, &legalentityv1.GetLegalEntityRequest{Name: names[rng.IntN(len(names))]})
+			if err == nil && e.GetUscc() == "" {
+				err = errors.New("empty entity")
+			}
+			return err
+		}
+	}
+	restGet := func(base string) bench.Op {
+		urls := make([]string, len(entities))
+		for i, e := range entities {
+			urls[i] = base + "/v1/legalEntities/" + e.GetUscc()
+		}
+		return func(ctx context.Context, _ int, rng *rand.Rand) error {
+			return httpGet(ctx, httpc, urls[rng.IntN(len(urls))])
+		}
+	}
+	gatewayBase := "http://" + proc.HTTPAddr()
+	sample, err := httpBody(ctx, httpc, gatewayBase+"/v1/legalEntities/"+entities[0].GetUscc())
+	if err != nil {
+		return rep, fmt.Errorf("gateway read of %s: %w", names[0], err)
+	}
+
+	measureOne := func(protocol, name string, op bench.Op) bench.Measurement {
+		if o.warmup > 0 {
+			logf("%s %s: warming up for %s", protocol, name, o.warmup)
+			if w := bench.Run(ctx, o.workers, o.warmup, op); w.Errors > 0 {
+				logf("%s %s: %d of %d warm-up operations failed (first: %s)", protocol, name, w.Errors, w.Ops, w.FirstError)
+			}
+		}
+		logf("%s %s: measuring for %s with %d workers", protocol, name, o.duration, o.workers)
+		return bench.Measurement{Name: name, Result: bench.Run(ctx, o.workers, o.duration, op)}
+	}
+	rep = bench.Report{
+		Workers: o.workers, Duration: o.duration, Warmup: o.warmup, Entities: o.entities,
+		GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(),
+	}
+	rep.Comparisons = append(rep.Comparisons, bench.Comparison{
+		Protocol: "grpc",
+		Baseline: measureOne("grpc", "baseline", grpcGet(baseline)),
+		Real:     measureOne("grpc", "legalentity.Get", grpcGet(registry)),
+	})
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	rep.Comparisons = append(rep.Comparisons, bench.Comparison{
+		Protocol: "rest",
+		Baseline: measureOne("rest", "baseline", restGet("http://"+hb.Addr())),
+		Real:     measureOne("rest", "gateway GET /v1/legalEntities/{uscc}", restGet(gatewayBase)),
+	})
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+
+	exporter := "no exporter configured, so spans are created but not exported (production's default)"
+	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" {
+		exporter = "spans exported over OTLP (OTEL_EXPORTER_OTLP_*ENDPOINT is set)"
+	}
+	rep.Notes = []string{
+		fmt.Sprintf("real stack: cluster.Start with targets legalentity+gateway, embedded etcd, SQLite in a temporary directory, %d demo entities; each op reads a random one", o.entities),
+		"real gRPC client: discovery.Dial (etcd resolver, round robin, otel, deadline interceptor); baseline client: plain grpc.NewClient to a plain grpc.NewServer()",
+		"REST: one shared http.Client for both, " + fmt.Sprintf("%d idle connections per host", transport.MaxIdleConnsPerHost),
+		fmt.Sprintf("response: the same stored entity, %d bytes protobuf; JSON %d bytes canned (baseline), %d bytes from the gateway", proto.Size(canned), len(cannedJSON), len(sample)),
+		"request logging: the cluster logger is at slog level warn during the bench, so successful calls write no log line (production's info level writes one per call)",
+		"tracing: telemetry.Setup as in production; " + exporter,
+		fmt.Sprintf("load generator, clients and servers share one process and its %d CPUs; ops/s counts successful operations, latencies are those of successful operations", runtime.NumCPU()),
+		fmt.Sprintf("a target fails the run when more than %.0f%% of its operations fail", 100*bench.MaxErrorRate),
+	}
+	return rep, nil
+}
+
+// httpGet reads url to the end and fails on any status but 200.
+func httpGet(ctx context.Context, c *http.Client, url string) error {
+	_, err := httpBody(ctx, c, url)
+	return err
+}
+
+func httpBody(ctx context.Context, c *http.Client, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", req.URL.Path, resp.Status)
+	}
+	return body, nil
+}
+
+// freeLoopbackURL returns an http URL on a loopback port that was free a
+// moment ago, for the embedded etcd's listeners.
+func freeLoopbackURL() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free loopback port: %w", err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		return "", err
+	}
+	return "http://" + addr, nil
+}
