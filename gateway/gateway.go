@@ -24,8 +24,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
 	"github.com/zhbase/zhbase/proto/openapi"
+	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
 	"github.com/zhbase/zhbase/services/kit/discovery"
 )
 
