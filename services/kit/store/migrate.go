@@ -11,13 +11,15 @@ import (
 )
 
 // Migrate applies the migrations in fsys that have not been applied yet.
-// fsys holds one folder per dialect, `sqlite/` and `postgres/`, each with
+// component names whose migrations they are ("legalentity", "temporal"),
+// so that a service and the kit packages it uses keep separate version
+// numbers in one database. fsys holds one folder per dialect, `sqlite/` and `postgres/`, each with
 // files named `NNNN_what.sql`, applied in number order, each in its own
 // transaction together with its bookkeeping row. Applied migrations are never
 // edited: a change is a new file. Several replicas starting at once are safe:
 // on PostgreSQL an advisory lock serialises them, on SQLite the immediate
 // write lock does.
-func Migrate(ctx context.Context, db *DB, fsys fs.FS) error {
+func Migrate(ctx context.Context, db *DB, component string, fsys fs.FS) error {
 	dir := "sqlite"
 	if db.dialect == Postgres {
 		dir = "postgres"
@@ -49,9 +51,11 @@ func Migrate(ctx context.Context, db *DB, fsys fs.FS) error {
 		}
 	}
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY,
+		component TEXT NOT NULL,
+		version INTEGER NOT NULL,
 		name TEXT NOT NULL,
-		applied_at TEXT NOT NULL
+		applied_at TEXT NOT NULL,
+		PRIMARY KEY (component, version)
 	)`); err != nil {
 		return fmt.Errorf("create schema_migrations for %s: %w", db.name, err)
 	}
@@ -67,7 +71,7 @@ func Migrate(ctx context.Context, db *DB, fsys fs.FS) error {
 				}
 			}
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE component = ? AND version = ?`, component, m.version).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -76,12 +80,12 @@ func Migrate(ctx context.Context, db *DB, fsys fs.FS) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.version, m.name, nowText())
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)`,
+				component, m.version, m.name, nowText())
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("apply migration %s of %s: %w", m.name, db.name, err)
+			return fmt.Errorf("apply migration %s/%s of %s: %w", component, m.name, db.name, err)
 		}
 	}
 	return nil

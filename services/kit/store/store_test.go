@@ -33,7 +33,7 @@ func TestStoreContract(t *testing.T) {
 		ctx := context.Background()
 		t.Run("migrations apply once and again is a no-op", func(t *testing.T) {
 			for i := 0; i < 2; i++ {
-				if err := store.Migrate(ctx, db, migrations); err != nil {
+				if err := store.Migrate(ctx, db, "test", migrations); err != nil {
 					t.Fatalf("migrate run %d: %v", i+1, err)
 				}
 			}
@@ -76,7 +76,7 @@ func TestStoreContract(t *testing.T) {
 func TestMigrateRefusesBadNames(t *testing.T) {
 	db := storetest.OpenSQLite(t)
 	bad := fstest.MapFS{"sqlite/init.sql": {Data: []byte("SELECT 1")}}
-	if err := store.Migrate(context.Background(), db, bad); err == nil {
+	if err := store.Migrate(context.Background(), db, "test", bad); err == nil {
 		t.Fatal("a migration without a version number was accepted")
 	}
 }
