@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zhbase/zhbase/services/kit/errs"
+	"github.com/zhbase/zhbase/services/kit/history"
 	"github.com/zhbase/zhbase/services/kit/store"
 )
 
@@ -239,7 +240,7 @@ func (s *Store) Create(ctx context.Context, key string, doc []byte, effectiveFro
 		if err != nil {
 			return err
 		}
-		v := &Version{Key: key, Version: 1, ValidFrom: vf, KnownFrom: now, Action: Created, Sequence: seq, Doc: doc}
+		v := &Version{Key: key, Info: history.Info{Version: 1, ValidFrom: vf, KnownFrom: now, Action: Created, Sequence: seq}, Doc: doc}
 		if err := s.insert(ctx, tx, v); err != nil {
 			return err
 		}
@@ -325,8 +326,8 @@ func (s *Store) write(ctx context.Context, tx *store.Tx, key string, seq int64, 
 	case correction:
 		action = Corrected
 	}
-	written := &Version{Key: key, ValidFrom: vf, ValidTo: target.ValidTo, KnownFrom: now, Action: action, Sequence: seq, Doc: doc,
-		Deleted: o.Retire || o.rename || (correction && target.Deleted)}
+	written := &Version{Key: key, Info: history.Info{ValidFrom: vf, ValidTo: target.ValidTo, KnownFrom: now, Action: action, Sequence: seq},
+		Doc: doc, Deleted: o.Retire || o.rename || (correction && target.Deleted)}
 	if !correction {
 		// The old period is restated as ending where the new one starts.
 		restated := *target
@@ -383,7 +384,7 @@ func (s *Store) Rename(ctx context.Context, oldKey, newKey string, effectiveFrom
 		if err != nil {
 			return err
 		}
-		v := &Version{Key: newKey, Version: 1, ValidFrom: old.ValidFrom, KnownFrom: old.KnownFrom, Action: Renamed, Sequence: seq2, Doc: doc}
+		v := &Version{Key: newKey, Info: history.Info{Version: 1, ValidFrom: old.ValidFrom, KnownFrom: old.KnownFrom, Action: Renamed, Sequence: seq2}, Doc: doc}
 		if err := s.insert(ctx, tx, v); err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/zhbase/zhbase/services/kit/errs"
+	"github.com/zhbase/zhbase/services/kit/history"
 	"github.com/zhbase/zhbase/services/kit/store"
 )
 
@@ -27,29 +28,26 @@ const openSeq int64 = math.MaxInt64
 // of current knowledge (effect time never lies in the future).
 const Current = "known_to = '" + OpenEnd + "' AND valid_to = '" + OpenEnd + "'"
 
-// Action says what a change did.
-type Action string
+// Action and the actions are history's, repeated here for brevity.
+type Action = history.Action
 
 const (
-	Created   Action = "CREATED"
-	Updated   Action = "UPDATED"
-	Corrected Action = "CORRECTED"
-	Retired   Action = "RETIRED"
-	Renamed   Action = "RENAMED"
+	Created   = history.Created
+	Updated   = history.Updated
+	Corrected = history.Corrected
+	Retired   = history.Retired
+	Renamed   = history.Renamed
 )
+
+// Point is a moment in effect and record time.
+type Point = history.Point
 
 // Version is one row of a record's history.
 type Version struct {
-	Key     string
-	Version int64
-	// ValidTo and KnownTo are zero while the period is open.
-	ValidFrom, ValidTo time.Time
-	KnownFrom, KnownTo time.Time
-	Action             Action
-	// Sequence is the change that recorded this version.
-	Sequence int64
-	Deleted  bool
-	Doc      []byte
+	Key string
+	history.Info
+	Deleted bool
+	Doc     []byte
 
 	maxVersion int64 // highest version number of the key, set on reads for writing
 }
@@ -70,14 +68,6 @@ type Change struct {
 	Deleted bool
 	Doc     []byte
 }
-
-// Point is a moment in both times; zero fields mean now.
-type Point struct {
-	ValidAt, KnownAt time.Time
-}
-
-// IsNow reports whether p asks for the current state.
-func (p Point) IsNow() bool { return p.ValidAt.IsZero() && p.KnownAt.IsZero() }
 
 //go:embed migrations
 var migrations embed.FS

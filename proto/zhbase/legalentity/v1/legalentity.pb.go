@@ -9,6 +9,7 @@ package legalentityv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
+	v1 "github.com/zhbase/zhbase/proto/zhbase/type/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -209,7 +210,14 @@ type LegalEntity struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Changes with every write. Send it back on update to refuse the update
 	// if somebody else changed the record in between.
-	Etag          string `protobuf:"bytes,18,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,18,opt,name=etag,proto3" json:"etag,omitempty"`
+	// True once the entity is retired from the registry. Output only.
+	Retired bool `protobuf:"varint,19,opt,name=retired,proto3" json:"retired,omitempty"`
+	// The name this entity was asked for by, when that was a former
+	// identifier that now redirects here. Output only.
+	RedirectedFrom string `protobuf:"bytes,20,opt,name=redirected_from,json=redirectedFrom,proto3" json:"redirected_from,omitempty"`
+	// Which version this is, in effect and record time. Output only.
+	Version       *v1.VersionInfo `protobuf:"bytes,21,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -368,6 +376,27 @@ func (x *LegalEntity) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *LegalEntity) GetRetired() bool {
+	if x != nil {
+		return x.Retired
+	}
+	return false
+}
+
+func (x *LegalEntity) GetRedirectedFrom() string {
+	if x != nil {
+		return x.RedirectedFrom
+	}
+	return ""
+}
+
+func (x *LegalEntity) GetVersion() *v1.VersionInfo {
+	if x != nil {
+		return x.Version
+	}
+	return nil
 }
 
 // A natural person representing the entity.
@@ -603,7 +632,16 @@ type GetLegalEntityRequest struct {
 	// `legalEntities/{uscc}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Fields to return; all when empty.
-	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
+	ReadMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
+	// The moment in effect time to read at (when it was true in the world);
+	// now when unset.
+	ValidAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=valid_at,json=validAt,proto3" json:"valid_at,omitempty"`
+	// The moment in record time to read at (what the registry knew then);
+	// now when unset.
+	KnownAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=known_at,json=knownAt,proto3" json:"known_at,omitempty"`
+	// Ask explicitly for the current state; refused together with valid_at
+	// or known_at.
+	Current       bool `protobuf:"varint,5,opt,name=current,proto3" json:"current,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -652,6 +690,27 @@ func (x *GetLegalEntityRequest) GetReadMask() *fieldmaskpb.FieldMask {
 	return nil
 }
 
+func (x *GetLegalEntityRequest) GetValidAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidAt
+	}
+	return nil
+}
+
+func (x *GetLegalEntityRequest) GetKnownAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.KnownAt
+	}
+	return nil
+}
+
+func (x *GetLegalEntityRequest) GetCurrent() bool {
+	if x != nil {
+		return x.Current
+	}
+	return false
+}
+
 type UpdateLegalEntityRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The entity with its name set, and the new values of the masked fields.
@@ -659,7 +718,13 @@ type UpdateLegalEntityRequest struct {
 	// Fields to change. `*` means every writable field.
 	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	// Validate the request and return what would be stored, storing nothing.
-	ValidateOnly  bool `protobuf:"varint,3,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	ValidateOnly bool `protobuf:"varint,3,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	// When the change took effect in the world; now when unset. Not in the
+	// future, and not before the entity's latest change.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	// Correct what was recorded for the period in effect at effective_time
+	// (the latest period when unset) instead of recording a change.
+	Correction    bool `protobuf:"varint,5,opt,name=correction,proto3" json:"correction,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -715,6 +780,20 @@ func (x *UpdateLegalEntityRequest) GetValidateOnly() bool {
 	return false
 }
 
+func (x *UpdateLegalEntityRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+func (x *UpdateLegalEntityRequest) GetCorrection() bool {
+	if x != nil {
+		return x.Correction
+	}
+	return false
+}
+
 type ListLegalEntitiesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Default 50, at most 1000.
@@ -729,7 +808,18 @@ type ListLegalEntitiesRequest struct {
 	// followed by ` desc`.
 	OrderBy string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	// Fields to return; all when empty.
-	ReadMask      *fieldmaskpb.FieldMask `protobuf:"bytes,5,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
+	ReadMask *fieldmaskpb.FieldMask `protobuf:"bytes,5,opt,name=read_mask,json=readMask,proto3" json:"read_mask,omitempty"`
+	// The moment in effect time to read at (when it was true in the world);
+	// now when unset.
+	ValidAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=valid_at,json=validAt,proto3" json:"valid_at,omitempty"`
+	// The moment in record time to read at (what the registry knew then);
+	// now when unset.
+	KnownAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=known_at,json=knownAt,proto3" json:"known_at,omitempty"`
+	// Ask explicitly for the current state; refused together with valid_at
+	// or known_at.
+	Current bool `protobuf:"varint,8,opt,name=current,proto3" json:"current,omitempty"`
+	// Include retired entities.
+	ShowRetired   bool `protobuf:"varint,9,opt,name=show_retired,json=showRetired,proto3" json:"show_retired,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -799,6 +889,34 @@ func (x *ListLegalEntitiesRequest) GetReadMask() *fieldmaskpb.FieldMask {
 	return nil
 }
 
+func (x *ListLegalEntitiesRequest) GetValidAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidAt
+	}
+	return nil
+}
+
+func (x *ListLegalEntitiesRequest) GetKnownAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.KnownAt
+	}
+	return nil
+}
+
+func (x *ListLegalEntitiesRequest) GetCurrent() bool {
+	if x != nil {
+		return x.Current
+	}
+	return false
+}
+
+func (x *ListLegalEntitiesRequest) GetShowRetired() bool {
+	if x != nil {
+		return x.ShowRetired
+	}
+	return false
+}
+
 type ListLegalEntitiesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	LegalEntities []*LegalEntity         `protobuf:"bytes,1,rep,name=legal_entities,json=legalEntities,proto3" json:"legal_entities,omitempty"`
@@ -860,7 +978,18 @@ type SearchLegalEntitiesRequest struct {
 	PageSize  int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// The same filter as ListLegalEntities.
-	Filter        string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	// The moment in effect time to read at (when it was true in the world);
+	// now when unset.
+	ValidAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=valid_at,json=validAt,proto3" json:"valid_at,omitempty"`
+	// The moment in record time to read at (what the registry knew then);
+	// now when unset.
+	KnownAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=known_at,json=knownAt,proto3" json:"known_at,omitempty"`
+	// Ask explicitly for the current state; refused together with valid_at
+	// or known_at.
+	Current bool `protobuf:"varint,7,opt,name=current,proto3" json:"current,omitempty"`
+	// Include retired entities.
+	ShowRetired   bool `protobuf:"varint,8,opt,name=show_retired,json=showRetired,proto3" json:"show_retired,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -921,6 +1050,34 @@ func (x *SearchLegalEntitiesRequest) GetFilter() string {
 		return x.Filter
 	}
 	return ""
+}
+
+func (x *SearchLegalEntitiesRequest) GetValidAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidAt
+	}
+	return nil
+}
+
+func (x *SearchLegalEntitiesRequest) GetKnownAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.KnownAt
+	}
+	return nil
+}
+
+func (x *SearchLegalEntitiesRequest) GetCurrent() bool {
+	if x != nil {
+		return x.Current
+	}
+	return false
+}
+
+func (x *SearchLegalEntitiesRequest) GetShowRetired() bool {
+	if x != nil {
+		return x.ShowRetired
+	}
+	return false
 }
 
 type SearchLegalEntitiesResponse struct {
@@ -1038,11 +1195,648 @@ func (x *SearchResult) GetMatchedName() string {
 	return ""
 }
 
+type DeleteLegalEntityRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `legalEntities/{uscc}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// When the entity ceased to exist in the registry's sense; now when unset.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	// When set, must match the entity's current etag.
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteLegalEntityRequest) Reset() {
+	*x = DeleteLegalEntityRequest{}
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteLegalEntityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteLegalEntityRequest) ProtoMessage() {}
+
+func (x *DeleteLegalEntityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteLegalEntityRequest.ProtoReflect.Descriptor instead.
+func (*DeleteLegalEntityRequest) Descriptor() ([]byte, []int) {
+	return file_zhbase_legalentity_v1_legalentity_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *DeleteLegalEntityRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeleteLegalEntityRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+func (x *DeleteLegalEntityRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type RenameLegalEntityRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `legalEntities/{uscc}` of the entity as it is now.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The USCC the entity is known by from now on.
+	NewUscc string `protobuf:"bytes,2,opt,name=new_uscc,json=newUscc,proto3" json:"new_uscc,omitempty"`
+	// When the new identifier took effect; now when unset.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	// When set, must match the entity's current etag.
+	Etag          string `protobuf:"bytes,4,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenameLegalEntityRequest) Reset() {
+	*x = RenameLegalEntityRequest{}
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenameLegalEntityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenameLegalEntityRequest) ProtoMessage() {}
+
+func (x *RenameLegalEntityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenameLegalEntityRequest.ProtoReflect.Descriptor instead.
+func (*RenameLegalEntityRequest) Descriptor() ([]byte, []int) {
+	return file_zhbase_legalentity_v1_legalentity_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RenameLegalEntityRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RenameLegalEntityRequest) GetNewUscc() string {
+	if x != nil {
+		return x.NewUscc
+	}
+	return ""
+}
+
+func (x *RenameLegalEntityRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+func (x *RenameLegalEntityRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type ListLegalEntityVersionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `legalEntities/{uscc}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Default 100, at most 1000.
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLegalEntityVersionsRequest) Reset() {
+	*x = ListLegalEntityVersionsRequest{}
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLegalEntityVersionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLegalEntityVersionsRequest) ProtoMessage() {}
+
+func (x *ListLegalEntityVersionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLegalEntityVersionsRequest.ProtoReflect.Descriptor instead.
+func (*ListLegalEntityVersionsRequest) Descriptor() ([]byte, []int) {
+	return file_zhbase_legalentity_v1_legalentity_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListLegalEntityVersionsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ListLegalEntityVersionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListLegalEntityVersionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListLegalEntityVersionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Oldest record time first; each carries its version info.
+	Versions      []*LegalEntity `protobuf:"bytes,1,rep,name=versions,proto3" json:"versions,omitempty"`
+	NextPageToken string         `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLegalEntityVersionsResponse) Reset() {
+	*x = ListLegalEntityVersionsResponse{}
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLegalEntityVersionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLegalEntityVersionsResponse) ProtoMessage() {}
+
+func (x *ListLegalEntityVersionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLegalEntityVersionsResponse.ProtoReflect.Descriptor instead.
+func (*ListLegalEntityVersionsResponse) Descriptor() ([]byte, []int) {
+	return file_zhbase_legalentity_v1_legalentity_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListLegalEntityVersionsResponse) GetVersions() []*LegalEntity {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+func (x *ListLegalEntityVersionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// One change of the legal-entity registry.
+type LegalEntityChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Gap-free and increasing across the registry.
+	Sequence int64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// `legalEntities/{uscc}` of the entity changed.
+	Name   string          `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Action v1.ChangeAction `protobuf:"varint,3,opt,name=action,proto3,enum=zhbase.type.v1.ChangeAction" json:"action,omitempty"`
+	// The version the change wrote.
+	Version *v1.VersionInfo `protobuf:"bytes,4,opt,name=version,proto3" json:"version,omitempty"`
+	// The entity as it is now, after the change (retired set when it is a
+	// tombstone); personal data masked as in list results.
+	LegalEntity   *LegalEntity `protobuf:"bytes,5,opt,name=legal_entity,json=legalEntity,proto3" json:"legal_entity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LegalEntityChange) Reset() {
+	*x = LegalEntityChange{}
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LegalEntityChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LegalEntityChange) ProtoMessage() {}
+
+func (x *LegalEntityChange) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LegalEntityChange.ProtoReflect.Descriptor instead.
+func (*LegalEntityChange) Descriptor() ([]byte, []int) {
+	return file_zhbase_legalentity_v1_legalentity_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *LegalEntityChange) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *LegalEntityChange) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LegalEntityChange) GetAction() v1.ChangeAction {
+	if x != nil {
+		return x.Action
+	}
+	return v1.ChangeAction(0)
+}
+
+func (x *LegalEntityChange) GetVersion() *v1.VersionInfo {
+	if x != nil {
+		return x.Version
+	}
+	return nil
+}
+
+func (x *LegalEntityChange) GetLegalEntity() *LegalEntity {
+	if x != nil {
+		return x.LegalEntity
+	}
+	return nil
+}
+
+type ListLegalEntityChangesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Return changes with a greater sequence; 0 for the beginning.
+	AfterSequence int64 `protobuf:"varint,1,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
+	// At most this many changes; default 100, at most 1000.
+	Max           int32 `protobuf:"varint,2,opt,name=max,proto3" json:"max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLegalEntityChangesRequest) Reset() {
+	*x = ListLegalEntityChangesRequest{}
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLegalEntityChangesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLegalEntityChangesRequest) ProtoMessage() {}
+
+func (x *ListLegalEntityChangesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLegalEntityChangesRequest.ProtoReflect.Descriptor instead.
+func (*ListLegalEntityChangesRequest) Descriptor() ([]byte, []int) {
+	return file_zhbase_legalentity_v1_legalentity_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListLegalEntityChangesRequest) GetAfterSequence() int64 {
+	if x != nil {
+		return x.AfterSequence
+	}
+	return 0
+}
+
+func (x *ListLegalEntityChangesRequest) GetMax() int32 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
+type ListLegalEntityChangesResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Changes []*LegalEntityChange   `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	// The registry's last committed sequence when the page was read.
+	HeadSequence  int64 `protobuf:"varint,2,opt,name=head_sequence,json=headSequence,proto3" json:"head_sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLegalEntityChangesResponse) Reset() {
+	*x = ListLegalEntityChangesResponse{}
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLegalEntityChangesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLegalEntityChangesResponse) ProtoMessage() {}
+
+func (x *ListLegalEntityChangesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLegalEntityChangesResponse.ProtoReflect.Descriptor instead.
+func (*ListLegalEntityChangesResponse) Descriptor() ([]byte, []int) {
+	return file_zhbase_legalentity_v1_legalentity_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListLegalEntityChangesResponse) GetChanges() []*LegalEntityChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+func (x *ListLegalEntityChangesResponse) GetHeadSequence() int64 {
+	if x != nil {
+		return x.HeadSequence
+	}
+	return 0
+}
+
+type WatchLegalEntityChangesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Replay changes with a greater sequence, then follow; 0 for the beginning.
+	AfterSequence int64 `protobuf:"varint,1,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchLegalEntityChangesRequest) Reset() {
+	*x = WatchLegalEntityChangesRequest{}
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchLegalEntityChangesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchLegalEntityChangesRequest) ProtoMessage() {}
+
+func (x *WatchLegalEntityChangesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchLegalEntityChangesRequest.ProtoReflect.Descriptor instead.
+func (*WatchLegalEntityChangesRequest) Descriptor() ([]byte, []int) {
+	return file_zhbase_legalentity_v1_legalentity_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *WatchLegalEntityChangesRequest) GetAfterSequence() int64 {
+	if x != nil {
+		return x.AfterSequence
+	}
+	return 0
+}
+
+type ExportLegalEntitiesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sequence to export at; the head when 0.
+	AtSequence    int64 `protobuf:"varint,1,opt,name=at_sequence,json=atSequence,proto3" json:"at_sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportLegalEntitiesRequest) Reset() {
+	*x = ExportLegalEntitiesRequest{}
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportLegalEntitiesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportLegalEntitiesRequest) ProtoMessage() {}
+
+func (x *ExportLegalEntitiesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportLegalEntitiesRequest.ProtoReflect.Descriptor instead.
+func (*ExportLegalEntitiesRequest) Descriptor() ([]byte, []int) {
+	return file_zhbase_legalentity_v1_legalentity_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ExportLegalEntitiesRequest) GetAtSequence() int64 {
+	if x != nil {
+		return x.AtSequence
+	}
+	return 0
+}
+
+// The first message carries only the sequence; every later one an entity.
+type ExportLegalEntitiesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sequence the export reflects; follow the feed after it.
+	Sequence      int64        `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	LegalEntity   *LegalEntity `protobuf:"bytes,2,opt,name=legal_entity,json=legalEntity,proto3" json:"legal_entity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportLegalEntitiesResponse) Reset() {
+	*x = ExportLegalEntitiesResponse{}
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportLegalEntitiesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportLegalEntitiesResponse) ProtoMessage() {}
+
+func (x *ExportLegalEntitiesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportLegalEntitiesResponse.ProtoReflect.Descriptor instead.
+func (*ExportLegalEntitiesResponse) Descriptor() ([]byte, []int) {
+	return file_zhbase_legalentity_v1_legalentity_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ExportLegalEntitiesResponse) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *ExportLegalEntitiesResponse) GetLegalEntity() *LegalEntity {
+	if x != nil {
+		return x.LegalEntity
+	}
+	return nil
+}
+
+type ExportLegalEntityDeltaRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sequence the consumer has.
+	AfterSequence int64 `protobuf:"varint,1,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
+	// The sequence to bring it to; the head when 0.
+	UpToSequence  int64 `protobuf:"varint,2,opt,name=up_to_sequence,json=upToSequence,proto3" json:"up_to_sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportLegalEntityDeltaRequest) Reset() {
+	*x = ExportLegalEntityDeltaRequest{}
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportLegalEntityDeltaRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportLegalEntityDeltaRequest) ProtoMessage() {}
+
+func (x *ExportLegalEntityDeltaRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_legalentity_v1_legalentity_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportLegalEntityDeltaRequest.ProtoReflect.Descriptor instead.
+func (*ExportLegalEntityDeltaRequest) Descriptor() ([]byte, []int) {
+	return file_zhbase_legalentity_v1_legalentity_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ExportLegalEntityDeltaRequest) GetAfterSequence() int64 {
+	if x != nil {
+		return x.AfterSequence
+	}
+	return 0
+}
+
+func (x *ExportLegalEntityDeltaRequest) GetUpToSequence() int64 {
+	if x != nil {
+		return x.UpToSequence
+	}
+	return 0
+}
+
 var File_zhbase_legalentity_v1_legalentity_proto protoreflect.FileDescriptor
 
 const file_zhbase_legalentity_v1_legalentity_proto_rawDesc = "" +
 	"\n" +
-	"'zhbase/legalentity/v1/legalentity.proto\x12\x15zhbase.legalentity.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xf9\a\n" +
+	"'zhbase/legalentity/v1/legalentity.proto\x12\x15zhbase.legalentity.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x1czhbase/type/v1/history.proto\"\xf3\b\n" +
 	"\vLegalEntity\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\x04uscc\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18\x12R\x04uscc\x12+\n" +
@@ -1068,7 +1862,10 @@ const file_zhbase_legalentity_v1_legalentity_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x12 \x01(\tR\x04etag\"X\n" +
+	"\x04etag\x18\x12 \x01(\tR\x04etag\x12\x18\n" +
+	"\aretired\x18\x13 \x01(\bR\aretired\x12'\n" +
+	"\x0fredirected_from\x18\x14 \x01(\tR\x0eredirectedFrom\x125\n" +
+	"\aversion\x18\x15 \x01(\v2\x1b.zhbase.type.v1.VersionInfoR\aversion\"X\n" +
 	"\x13LegalRepresentative\x12\x1b\n" +
 	"\x04name\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18dR\x04name\x12$\n" +
 	"\tid_number\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18\x12R\bidNumber\"M\n" +
@@ -1081,15 +1878,22 @@ const file_zhbase_legalentity_v1_legalentity_proto_rawDesc = "" +
 	"\x18CreateLegalEntityRequest\x12M\n" +
 	"\flegal_entity\x18\x01 \x01(\v2\".zhbase.legalentity.v1.LegalEntityB\x06\xbaH\x03\xc8\x01\x01R\vlegalEntity\x126\n" +
 	"\x17lenient_check_character\x18\x02 \x01(\bR\x15lenientCheckCharacter\x12#\n" +
-	"\rvalidate_only\x18\x03 \x01(\bR\fvalidateOnly\"m\n" +
+	"\rvalidate_only\x18\x03 \x01(\bR\fvalidateOnly\"\xf5\x01\n" +
 	"\x15GetLegalEntityRequest\x12\x1b\n" +
 	"\x04name\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x04name\x127\n" +
-	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"\xd3\x01\n" +
+	"\tread_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\x125\n" +
+	"\bvalid_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\avalidAt\x125\n" +
+	"\bknown_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aknownAt\x12\x18\n" +
+	"\acurrent\x18\x05 \x01(\bR\acurrent\"\xb6\x02\n" +
 	"\x18UpdateLegalEntityRequest\x12M\n" +
 	"\flegal_entity\x18\x01 \x01(\v2\".zhbase.legalentity.v1.LegalEntityB\x06\xbaH\x03\xc8\x01\x01R\vlegalEntity\x12C\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x06\xbaH\x03\xc8\x01\x01R\n" +
 	"updateMask\x12#\n" +
-	"\rvalidate_only\x18\x03 \x01(\bR\fvalidateOnly\"\xeb\x01\n" +
+	"\rvalidate_only\x18\x03 \x01(\bR\fvalidateOnly\x12A\n" +
+	"\x0eeffective_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\x12\x1e\n" +
+	"\n" +
+	"correction\x18\x05 \x01(\bR\n" +
+	"correction\"\x96\x03\n" +
 	"\x18ListLegalEntitiesRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
@@ -1097,10 +1901,14 @@ const file_zhbase_legalentity_v1_legalentity_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\x12 \n" +
 	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06filter\x12\"\n" +
 	"\border_by\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\aorderBy\x127\n" +
-	"\tread_mask\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\"\x8e\x01\n" +
+	"\tread_mask\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\breadMask\x125\n" +
+	"\bvalid_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\avalidAt\x125\n" +
+	"\bknown_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\aknownAt\x12\x18\n" +
+	"\acurrent\x18\b \x01(\bR\acurrent\x12!\n" +
+	"\fshow_retired\x18\t \x01(\bR\vshowRetired\"\x8e\x01\n" +
 	"\x19ListLegalEntitiesResponse\x12I\n" +
 	"\x0elegal_entities\x18\x01 \x03(\v2\".zhbase.legalentity.v1.LegalEntityR\rlegalEntities\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb2\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdd\x02\n" +
 	"\x1aSearchLegalEntitiesRequest\x12 \n" +
 	"\x05query\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x05query\x12'\n" +
@@ -1108,14 +1916,60 @@ const file_zhbase_legalentity_v1_legalentity_proto_rawDesc = "" +
 	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12'\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\x12 \n" +
-	"\x06filter\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06filter\"\x84\x01\n" +
+	"\x06filter\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06filter\x125\n" +
+	"\bvalid_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\avalidAt\x125\n" +
+	"\bknown_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aknownAt\x12\x18\n" +
+	"\acurrent\x18\a \x01(\bR\acurrent\x12!\n" +
+	"\fshow_retired\x18\b \x01(\bR\vshowRetired\"\x84\x01\n" +
 	"\x1bSearchLegalEntitiesResponse\x12=\n" +
 	"\aresults\x18\x01 \x03(\v2#.zhbase.legalentity.v1.SearchResultR\aresults\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8e\x01\n" +
 	"\fSearchResult\x12E\n" +
 	"\flegal_entity\x18\x01 \x01(\v2\".zhbase.legalentity.v1.LegalEntityR\vlegalEntity\x12\x14\n" +
 	"\x05score\x18\x02 \x01(\x01R\x05score\x12!\n" +
-	"\fmatched_name\x18\x03 \x01(\tR\vmatchedName*\xd6\x02\n" +
+	"\fmatched_name\x18\x03 \x01(\tR\vmatchedName\"\x8e\x01\n" +
+	"\x18DeleteLegalEntityRequest\x12\x1b\n" +
+	"\x04name\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x04name\x12A\n" +
+	"\x0eeffective_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\"\xb4\x01\n" +
+	"\x18RenameLegalEntityRequest\x12\x1b\n" +
+	"\x04name\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x04name\x12$\n" +
+	"\bnew_uscc\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x12R\anewUscc\x12A\n" +
+	"\x0eeffective_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\x12\x12\n" +
+	"\x04etag\x18\x04 \x01(\tR\x04etag\"\x8f\x01\n" +
+	"\x1eListLegalEntityVersionsRequest\x12\x1b\n" +
+	"\x04name\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x04name\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\"\x89\x01\n" +
+	"\x1fListLegalEntityVersionsResponse\x12>\n" +
+	"\bversions\x18\x01 \x03(\v2\".zhbase.legalentity.v1.LegalEntityR\bversions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf7\x01\n" +
+	"\x11LegalEntityChange\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x124\n" +
+	"\x06action\x18\x03 \x01(\x0e2\x1c.zhbase.type.v1.ChangeActionR\x06action\x125\n" +
+	"\aversion\x18\x04 \x01(\v2\x1b.zhbase.type.v1.VersionInfoR\aversion\x12E\n" +
+	"\flegal_entity\x18\x05 \x01(\v2\".zhbase.legalentity.v1.LegalEntityR\vlegalEntity\"m\n" +
+	"\x1dListLegalEntityChangesRequest\x12.\n" +
+	"\x0eafter_sequence\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\x12\x1c\n" +
+	"\x03max\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\x03max\"\x89\x01\n" +
+	"\x1eListLegalEntityChangesResponse\x12B\n" +
+	"\achanges\x18\x01 \x03(\v2(.zhbase.legalentity.v1.LegalEntityChangeR\achanges\x12#\n" +
+	"\rhead_sequence\x18\x02 \x01(\x03R\fheadSequence\"P\n" +
+	"\x1eWatchLegalEntityChangesRequest\x12.\n" +
+	"\x0eafter_sequence\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\"F\n" +
+	"\x1aExportLegalEntitiesRequest\x12(\n" +
+	"\vat_sequence\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"atSequence\"\x80\x01\n" +
+	"\x1bExportLegalEntitiesResponse\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12E\n" +
+	"\flegal_entity\x18\x02 \x01(\v2\".zhbase.legalentity.v1.LegalEntityR\vlegalEntity\"~\n" +
+	"\x1dExportLegalEntityDeltaRequest\x12.\n" +
+	"\x0eafter_sequence\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rafterSequence\x12-\n" +
+	"\x0eup_to_sequence\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\fupToSequence*\xd6\x02\n" +
 	"\n" +
 	"EntityType\x12\x1b\n" +
 	"\x17ENTITY_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n" +
@@ -1134,13 +1988,20 @@ const file_zhbase_legalentity_v1_legalentity_proto_rawDesc = "" +
 	"\x17ENTITY_STATUS_SUSPENDED\x10\x02\x12\x19\n" +
 	"\x15ENTITY_STATUS_REVOKED\x10\x03\x12\x1e\n" +
 	"\x1aENTITY_STATUS_DEREGISTERED\x10\x04\x12\x1b\n" +
-	"\x17ENTITY_STATUS_MOVED_OUT\x10\x052\x90\x06\n" +
+	"\x17ENTITY_STATUS_MOVED_OUT\x10\x052\xfe\x0e\n" +
 	"\x12LegalEntityService\x12\x91\x01\n" +
 	"\x11CreateLegalEntity\x12/.zhbase.legalentity.v1.CreateLegalEntityRequest\x1a\".zhbase.legalentity.v1.LegalEntity\"'\x82\xd3\xe4\x93\x02!:\flegal_entity\"\x11/v1/legalEntities\x12\x86\x01\n" +
 	"\x0eGetLegalEntity\x12,.zhbase.legalentity.v1.GetLegalEntityRequest\x1a\".zhbase.legalentity.v1.LegalEntity\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/{name=legalEntities/*}\x12\xa7\x01\n" +
 	"\x11UpdateLegalEntity\x12/.zhbase.legalentity.v1.UpdateLegalEntityRequest\x1a\".zhbase.legalentity.v1.LegalEntity\"=\x82\xd3\xe4\x93\x027:\flegal_entity2'/v1/{legal_entity.name=legalEntities/*}\x12\x91\x01\n" +
 	"\x11ListLegalEntities\x12/.zhbase.legalentity.v1.ListLegalEntitiesRequest\x1a0.zhbase.legalentity.v1.ListLegalEntitiesResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/legalEntities\x12\x9e\x01\n" +
-	"\x13SearchLegalEntities\x121.zhbase.legalentity.v1.SearchLegalEntitiesRequest\x1a2.zhbase.legalentity.v1.SearchLegalEntitiesResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/legalEntities:searchB\xd7\x02\x92A\x8f\x02\x12\xe4\x01\n" +
+	"\x13SearchLegalEntities\x121.zhbase.legalentity.v1.SearchLegalEntitiesRequest\x1a2.zhbase.legalentity.v1.SearchLegalEntitiesResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/legalEntities:search\x12\x8c\x01\n" +
+	"\x11DeleteLegalEntity\x12/.zhbase.legalentity.v1.DeleteLegalEntityRequest\x1a\".zhbase.legalentity.v1.LegalEntity\"\"\x82\xd3\xe4\x93\x02\x1c*\x1a/v1/{name=legalEntities/*}\x12\x96\x01\n" +
+	"\x11RenameLegalEntity\x12/.zhbase.legalentity.v1.RenameLegalEntityRequest\x1a\".zhbase.legalentity.v1.LegalEntity\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=legalEntities/*}:rename\x12\xb5\x01\n" +
+	"\x17ListLegalEntityVersions\x125.zhbase.legalentity.v1.ListLegalEntityVersionsRequest\x1a6.zhbase.legalentity.v1.ListLegalEntityVersionsResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{name=legalEntities/*}/versions\x12\xa6\x01\n" +
+	"\x16ListLegalEntityChanges\x124.zhbase.legalentity.v1.ListLegalEntityChangesRequest\x1a5.zhbase.legalentity.v1.ListLegalEntityChangesResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/legalentity/changes\x12\xa3\x01\n" +
+	"\x17WatchLegalEntityChanges\x125.zhbase.legalentity.v1.WatchLegalEntityChangesRequest\x1a(.zhbase.legalentity.v1.LegalEntityChange\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/legalentity/changes:watch0\x01\x12\xa0\x01\n" +
+	"\x13ExportLegalEntities\x121.zhbase.legalentity.v1.ExportLegalEntitiesRequest\x1a2.zhbase.legalentity.v1.ExportLegalEntitiesResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/legalentity/snapshot0\x01\x12\x99\x01\n" +
+	"\x16ExportLegalEntityDelta\x124.zhbase.legalentity.v1.ExportLegalEntityDeltaRequest\x1a(.zhbase.legalentity.v1.LegalEntityChange\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/legalentity/delta0\x01B\xd7\x02\x92A\x8f\x02\x12\xe4\x01\n" +
 	"\x06zhbase\x12\xd5\x01Base-data platform of Zhenhai District: the base registries, the exchange platform and insight, over REST. Every error body is a google.rpc.Status with ErrorInfo (reason) and BadRequest (field violations) details.2\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonZBgithub.com/zhbase/zhbase/proto/zhbase/legalentity/v1;legalentityv1b\x06proto3"
 
 var (
@@ -1156,24 +2017,37 @@ func file_zhbase_legalentity_v1_legalentity_proto_rawDescGZIP() []byte {
 }
 
 var file_zhbase_legalentity_v1_legalentity_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_zhbase_legalentity_v1_legalentity_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_zhbase_legalentity_v1_legalentity_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_zhbase_legalentity_v1_legalentity_proto_goTypes = []any{
-	(EntityType)(0),                     // 0: zhbase.legalentity.v1.EntityType
-	(EntityStatus)(0),                   // 1: zhbase.legalentity.v1.EntityStatus
-	(*LegalEntity)(nil),                 // 2: zhbase.legalentity.v1.LegalEntity
-	(*LegalRepresentative)(nil),         // 3: zhbase.legalentity.v1.LegalRepresentative
-	(*Money)(nil),                       // 4: zhbase.legalentity.v1.Money
-	(*Address)(nil),                     // 5: zhbase.legalentity.v1.Address
-	(*CreateLegalEntityRequest)(nil),    // 6: zhbase.legalentity.v1.CreateLegalEntityRequest
-	(*GetLegalEntityRequest)(nil),       // 7: zhbase.legalentity.v1.GetLegalEntityRequest
-	(*UpdateLegalEntityRequest)(nil),    // 8: zhbase.legalentity.v1.UpdateLegalEntityRequest
-	(*ListLegalEntitiesRequest)(nil),    // 9: zhbase.legalentity.v1.ListLegalEntitiesRequest
-	(*ListLegalEntitiesResponse)(nil),   // 10: zhbase.legalentity.v1.ListLegalEntitiesResponse
-	(*SearchLegalEntitiesRequest)(nil),  // 11: zhbase.legalentity.v1.SearchLegalEntitiesRequest
-	(*SearchLegalEntitiesResponse)(nil), // 12: zhbase.legalentity.v1.SearchLegalEntitiesResponse
-	(*SearchResult)(nil),                // 13: zhbase.legalentity.v1.SearchResult
-	(*timestamppb.Timestamp)(nil),       // 14: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),       // 15: google.protobuf.FieldMask
+	(EntityType)(0),                         // 0: zhbase.legalentity.v1.EntityType
+	(EntityStatus)(0),                       // 1: zhbase.legalentity.v1.EntityStatus
+	(*LegalEntity)(nil),                     // 2: zhbase.legalentity.v1.LegalEntity
+	(*LegalRepresentative)(nil),             // 3: zhbase.legalentity.v1.LegalRepresentative
+	(*Money)(nil),                           // 4: zhbase.legalentity.v1.Money
+	(*Address)(nil),                         // 5: zhbase.legalentity.v1.Address
+	(*CreateLegalEntityRequest)(nil),        // 6: zhbase.legalentity.v1.CreateLegalEntityRequest
+	(*GetLegalEntityRequest)(nil),           // 7: zhbase.legalentity.v1.GetLegalEntityRequest
+	(*UpdateLegalEntityRequest)(nil),        // 8: zhbase.legalentity.v1.UpdateLegalEntityRequest
+	(*ListLegalEntitiesRequest)(nil),        // 9: zhbase.legalentity.v1.ListLegalEntitiesRequest
+	(*ListLegalEntitiesResponse)(nil),       // 10: zhbase.legalentity.v1.ListLegalEntitiesResponse
+	(*SearchLegalEntitiesRequest)(nil),      // 11: zhbase.legalentity.v1.SearchLegalEntitiesRequest
+	(*SearchLegalEntitiesResponse)(nil),     // 12: zhbase.legalentity.v1.SearchLegalEntitiesResponse
+	(*SearchResult)(nil),                    // 13: zhbase.legalentity.v1.SearchResult
+	(*DeleteLegalEntityRequest)(nil),        // 14: zhbase.legalentity.v1.DeleteLegalEntityRequest
+	(*RenameLegalEntityRequest)(nil),        // 15: zhbase.legalentity.v1.RenameLegalEntityRequest
+	(*ListLegalEntityVersionsRequest)(nil),  // 16: zhbase.legalentity.v1.ListLegalEntityVersionsRequest
+	(*ListLegalEntityVersionsResponse)(nil), // 17: zhbase.legalentity.v1.ListLegalEntityVersionsResponse
+	(*LegalEntityChange)(nil),               // 18: zhbase.legalentity.v1.LegalEntityChange
+	(*ListLegalEntityChangesRequest)(nil),   // 19: zhbase.legalentity.v1.ListLegalEntityChangesRequest
+	(*ListLegalEntityChangesResponse)(nil),  // 20: zhbase.legalentity.v1.ListLegalEntityChangesResponse
+	(*WatchLegalEntityChangesRequest)(nil),  // 21: zhbase.legalentity.v1.WatchLegalEntityChangesRequest
+	(*ExportLegalEntitiesRequest)(nil),      // 22: zhbase.legalentity.v1.ExportLegalEntitiesRequest
+	(*ExportLegalEntitiesResponse)(nil),     // 23: zhbase.legalentity.v1.ExportLegalEntitiesResponse
+	(*ExportLegalEntityDeltaRequest)(nil),   // 24: zhbase.legalentity.v1.ExportLegalEntityDeltaRequest
+	(*timestamppb.Timestamp)(nil),           // 25: google.protobuf.Timestamp
+	(*v1.VersionInfo)(nil),                  // 26: zhbase.type.v1.VersionInfo
+	(*fieldmaskpb.FieldMask)(nil),           // 27: google.protobuf.FieldMask
+	(v1.ChangeAction)(0),                    // 28: zhbase.type.v1.ChangeAction
 }
 var file_zhbase_legalentity_v1_legalentity_proto_depIdxs = []int32{
 	0,  // 0: zhbase.legalentity.v1.LegalEntity.entity_type:type_name -> zhbase.legalentity.v1.EntityType
@@ -1181,31 +2055,61 @@ var file_zhbase_legalentity_v1_legalentity_proto_depIdxs = []int32{
 	4,  // 2: zhbase.legalentity.v1.LegalEntity.registered_capital:type_name -> zhbase.legalentity.v1.Money
 	5,  // 3: zhbase.legalentity.v1.LegalEntity.registered_address:type_name -> zhbase.legalentity.v1.Address
 	1,  // 4: zhbase.legalentity.v1.LegalEntity.status:type_name -> zhbase.legalentity.v1.EntityStatus
-	14, // 5: zhbase.legalentity.v1.LegalEntity.create_time:type_name -> google.protobuf.Timestamp
-	14, // 6: zhbase.legalentity.v1.LegalEntity.update_time:type_name -> google.protobuf.Timestamp
-	2,  // 7: zhbase.legalentity.v1.CreateLegalEntityRequest.legal_entity:type_name -> zhbase.legalentity.v1.LegalEntity
-	15, // 8: zhbase.legalentity.v1.GetLegalEntityRequest.read_mask:type_name -> google.protobuf.FieldMask
-	2,  // 9: zhbase.legalentity.v1.UpdateLegalEntityRequest.legal_entity:type_name -> zhbase.legalentity.v1.LegalEntity
-	15, // 10: zhbase.legalentity.v1.UpdateLegalEntityRequest.update_mask:type_name -> google.protobuf.FieldMask
-	15, // 11: zhbase.legalentity.v1.ListLegalEntitiesRequest.read_mask:type_name -> google.protobuf.FieldMask
-	2,  // 12: zhbase.legalentity.v1.ListLegalEntitiesResponse.legal_entities:type_name -> zhbase.legalentity.v1.LegalEntity
-	13, // 13: zhbase.legalentity.v1.SearchLegalEntitiesResponse.results:type_name -> zhbase.legalentity.v1.SearchResult
-	2,  // 14: zhbase.legalentity.v1.SearchResult.legal_entity:type_name -> zhbase.legalentity.v1.LegalEntity
-	6,  // 15: zhbase.legalentity.v1.LegalEntityService.CreateLegalEntity:input_type -> zhbase.legalentity.v1.CreateLegalEntityRequest
-	7,  // 16: zhbase.legalentity.v1.LegalEntityService.GetLegalEntity:input_type -> zhbase.legalentity.v1.GetLegalEntityRequest
-	8,  // 17: zhbase.legalentity.v1.LegalEntityService.UpdateLegalEntity:input_type -> zhbase.legalentity.v1.UpdateLegalEntityRequest
-	9,  // 18: zhbase.legalentity.v1.LegalEntityService.ListLegalEntities:input_type -> zhbase.legalentity.v1.ListLegalEntitiesRequest
-	11, // 19: zhbase.legalentity.v1.LegalEntityService.SearchLegalEntities:input_type -> zhbase.legalentity.v1.SearchLegalEntitiesRequest
-	2,  // 20: zhbase.legalentity.v1.LegalEntityService.CreateLegalEntity:output_type -> zhbase.legalentity.v1.LegalEntity
-	2,  // 21: zhbase.legalentity.v1.LegalEntityService.GetLegalEntity:output_type -> zhbase.legalentity.v1.LegalEntity
-	2,  // 22: zhbase.legalentity.v1.LegalEntityService.UpdateLegalEntity:output_type -> zhbase.legalentity.v1.LegalEntity
-	10, // 23: zhbase.legalentity.v1.LegalEntityService.ListLegalEntities:output_type -> zhbase.legalentity.v1.ListLegalEntitiesResponse
-	12, // 24: zhbase.legalentity.v1.LegalEntityService.SearchLegalEntities:output_type -> zhbase.legalentity.v1.SearchLegalEntitiesResponse
-	20, // [20:25] is the sub-list for method output_type
-	15, // [15:20] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	25, // 5: zhbase.legalentity.v1.LegalEntity.create_time:type_name -> google.protobuf.Timestamp
+	25, // 6: zhbase.legalentity.v1.LegalEntity.update_time:type_name -> google.protobuf.Timestamp
+	26, // 7: zhbase.legalentity.v1.LegalEntity.version:type_name -> zhbase.type.v1.VersionInfo
+	2,  // 8: zhbase.legalentity.v1.CreateLegalEntityRequest.legal_entity:type_name -> zhbase.legalentity.v1.LegalEntity
+	27, // 9: zhbase.legalentity.v1.GetLegalEntityRequest.read_mask:type_name -> google.protobuf.FieldMask
+	25, // 10: zhbase.legalentity.v1.GetLegalEntityRequest.valid_at:type_name -> google.protobuf.Timestamp
+	25, // 11: zhbase.legalentity.v1.GetLegalEntityRequest.known_at:type_name -> google.protobuf.Timestamp
+	2,  // 12: zhbase.legalentity.v1.UpdateLegalEntityRequest.legal_entity:type_name -> zhbase.legalentity.v1.LegalEntity
+	27, // 13: zhbase.legalentity.v1.UpdateLegalEntityRequest.update_mask:type_name -> google.protobuf.FieldMask
+	25, // 14: zhbase.legalentity.v1.UpdateLegalEntityRequest.effective_time:type_name -> google.protobuf.Timestamp
+	27, // 15: zhbase.legalentity.v1.ListLegalEntitiesRequest.read_mask:type_name -> google.protobuf.FieldMask
+	25, // 16: zhbase.legalentity.v1.ListLegalEntitiesRequest.valid_at:type_name -> google.protobuf.Timestamp
+	25, // 17: zhbase.legalentity.v1.ListLegalEntitiesRequest.known_at:type_name -> google.protobuf.Timestamp
+	2,  // 18: zhbase.legalentity.v1.ListLegalEntitiesResponse.legal_entities:type_name -> zhbase.legalentity.v1.LegalEntity
+	25, // 19: zhbase.legalentity.v1.SearchLegalEntitiesRequest.valid_at:type_name -> google.protobuf.Timestamp
+	25, // 20: zhbase.legalentity.v1.SearchLegalEntitiesRequest.known_at:type_name -> google.protobuf.Timestamp
+	13, // 21: zhbase.legalentity.v1.SearchLegalEntitiesResponse.results:type_name -> zhbase.legalentity.v1.SearchResult
+	2,  // 22: zhbase.legalentity.v1.SearchResult.legal_entity:type_name -> zhbase.legalentity.v1.LegalEntity
+	25, // 23: zhbase.legalentity.v1.DeleteLegalEntityRequest.effective_time:type_name -> google.protobuf.Timestamp
+	25, // 24: zhbase.legalentity.v1.RenameLegalEntityRequest.effective_time:type_name -> google.protobuf.Timestamp
+	2,  // 25: zhbase.legalentity.v1.ListLegalEntityVersionsResponse.versions:type_name -> zhbase.legalentity.v1.LegalEntity
+	28, // 26: zhbase.legalentity.v1.LegalEntityChange.action:type_name -> zhbase.type.v1.ChangeAction
+	26, // 27: zhbase.legalentity.v1.LegalEntityChange.version:type_name -> zhbase.type.v1.VersionInfo
+	2,  // 28: zhbase.legalentity.v1.LegalEntityChange.legal_entity:type_name -> zhbase.legalentity.v1.LegalEntity
+	18, // 29: zhbase.legalentity.v1.ListLegalEntityChangesResponse.changes:type_name -> zhbase.legalentity.v1.LegalEntityChange
+	2,  // 30: zhbase.legalentity.v1.ExportLegalEntitiesResponse.legal_entity:type_name -> zhbase.legalentity.v1.LegalEntity
+	6,  // 31: zhbase.legalentity.v1.LegalEntityService.CreateLegalEntity:input_type -> zhbase.legalentity.v1.CreateLegalEntityRequest
+	7,  // 32: zhbase.legalentity.v1.LegalEntityService.GetLegalEntity:input_type -> zhbase.legalentity.v1.GetLegalEntityRequest
+	8,  // 33: zhbase.legalentity.v1.LegalEntityService.UpdateLegalEntity:input_type -> zhbase.legalentity.v1.UpdateLegalEntityRequest
+	9,  // 34: zhbase.legalentity.v1.LegalEntityService.ListLegalEntities:input_type -> zhbase.legalentity.v1.ListLegalEntitiesRequest
+	11, // 35: zhbase.legalentity.v1.LegalEntityService.SearchLegalEntities:input_type -> zhbase.legalentity.v1.SearchLegalEntitiesRequest
+	14, // 36: zhbase.legalentity.v1.LegalEntityService.DeleteLegalEntity:input_type -> zhbase.legalentity.v1.DeleteLegalEntityRequest
+	15, // 37: zhbase.legalentity.v1.LegalEntityService.RenameLegalEntity:input_type -> zhbase.legalentity.v1.RenameLegalEntityRequest
+	16, // 38: zhbase.legalentity.v1.LegalEntityService.ListLegalEntityVersions:input_type -> zhbase.legalentity.v1.ListLegalEntityVersionsRequest
+	19, // 39: zhbase.legalentity.v1.LegalEntityService.ListLegalEntityChanges:input_type -> zhbase.legalentity.v1.ListLegalEntityChangesRequest
+	21, // 40: zhbase.legalentity.v1.LegalEntityService.WatchLegalEntityChanges:input_type -> zhbase.legalentity.v1.WatchLegalEntityChangesRequest
+	22, // 41: zhbase.legalentity.v1.LegalEntityService.ExportLegalEntities:input_type -> zhbase.legalentity.v1.ExportLegalEntitiesRequest
+	24, // 42: zhbase.legalentity.v1.LegalEntityService.ExportLegalEntityDelta:input_type -> zhbase.legalentity.v1.ExportLegalEntityDeltaRequest
+	2,  // 43: zhbase.legalentity.v1.LegalEntityService.CreateLegalEntity:output_type -> zhbase.legalentity.v1.LegalEntity
+	2,  // 44: zhbase.legalentity.v1.LegalEntityService.GetLegalEntity:output_type -> zhbase.legalentity.v1.LegalEntity
+	2,  // 45: zhbase.legalentity.v1.LegalEntityService.UpdateLegalEntity:output_type -> zhbase.legalentity.v1.LegalEntity
+	10, // 46: zhbase.legalentity.v1.LegalEntityService.ListLegalEntities:output_type -> zhbase.legalentity.v1.ListLegalEntitiesResponse
+	12, // 47: zhbase.legalentity.v1.LegalEntityService.SearchLegalEntities:output_type -> zhbase.legalentity.v1.SearchLegalEntitiesResponse
+	2,  // 48: zhbase.legalentity.v1.LegalEntityService.DeleteLegalEntity:output_type -> zhbase.legalentity.v1.LegalEntity
+	2,  // 49: zhbase.legalentity.v1.LegalEntityService.RenameLegalEntity:output_type -> zhbase.legalentity.v1.LegalEntity
+	17, // 50: zhbase.legalentity.v1.LegalEntityService.ListLegalEntityVersions:output_type -> zhbase.legalentity.v1.ListLegalEntityVersionsResponse
+	20, // 51: zhbase.legalentity.v1.LegalEntityService.ListLegalEntityChanges:output_type -> zhbase.legalentity.v1.ListLegalEntityChangesResponse
+	18, // 52: zhbase.legalentity.v1.LegalEntityService.WatchLegalEntityChanges:output_type -> zhbase.legalentity.v1.LegalEntityChange
+	23, // 53: zhbase.legalentity.v1.LegalEntityService.ExportLegalEntities:output_type -> zhbase.legalentity.v1.ExportLegalEntitiesResponse
+	18, // 54: zhbase.legalentity.v1.LegalEntityService.ExportLegalEntityDelta:output_type -> zhbase.legalentity.v1.LegalEntityChange
+	43, // [43:55] is the sub-list for method output_type
+	31, // [31:43] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_zhbase_legalentity_v1_legalentity_proto_init() }
@@ -1219,7 +2123,7 @@ func file_zhbase_legalentity_v1_legalentity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zhbase_legalentity_v1_legalentity_proto_rawDesc), len(file_zhbase_legalentity_v1_legalentity_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   12,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	LegalEntityService_CreateLegalEntity_FullMethodName   = "/zhbase.legalentity.v1.LegalEntityService/CreateLegalEntity"
-	LegalEntityService_GetLegalEntity_FullMethodName      = "/zhbase.legalentity.v1.LegalEntityService/GetLegalEntity"
-	LegalEntityService_UpdateLegalEntity_FullMethodName   = "/zhbase.legalentity.v1.LegalEntityService/UpdateLegalEntity"
-	LegalEntityService_ListLegalEntities_FullMethodName   = "/zhbase.legalentity.v1.LegalEntityService/ListLegalEntities"
-	LegalEntityService_SearchLegalEntities_FullMethodName = "/zhbase.legalentity.v1.LegalEntityService/SearchLegalEntities"
+	LegalEntityService_CreateLegalEntity_FullMethodName       = "/zhbase.legalentity.v1.LegalEntityService/CreateLegalEntity"
+	LegalEntityService_GetLegalEntity_FullMethodName          = "/zhbase.legalentity.v1.LegalEntityService/GetLegalEntity"
+	LegalEntityService_UpdateLegalEntity_FullMethodName       = "/zhbase.legalentity.v1.LegalEntityService/UpdateLegalEntity"
+	LegalEntityService_ListLegalEntities_FullMethodName       = "/zhbase.legalentity.v1.LegalEntityService/ListLegalEntities"
+	LegalEntityService_SearchLegalEntities_FullMethodName     = "/zhbase.legalentity.v1.LegalEntityService/SearchLegalEntities"
+	LegalEntityService_DeleteLegalEntity_FullMethodName       = "/zhbase.legalentity.v1.LegalEntityService/DeleteLegalEntity"
+	LegalEntityService_RenameLegalEntity_FullMethodName       = "/zhbase.legalentity.v1.LegalEntityService/RenameLegalEntity"
+	LegalEntityService_ListLegalEntityVersions_FullMethodName = "/zhbase.legalentity.v1.LegalEntityService/ListLegalEntityVersions"
+	LegalEntityService_ListLegalEntityChanges_FullMethodName  = "/zhbase.legalentity.v1.LegalEntityService/ListLegalEntityChanges"
+	LegalEntityService_WatchLegalEntityChanges_FullMethodName = "/zhbase.legalentity.v1.LegalEntityService/WatchLegalEntityChanges"
+	LegalEntityService_ExportLegalEntities_FullMethodName     = "/zhbase.legalentity.v1.LegalEntityService/ExportLegalEntities"
+	LegalEntityService_ExportLegalEntityDelta_FullMethodName  = "/zhbase.legalentity.v1.LegalEntityService/ExportLegalEntityDelta"
 )
 
 // LegalEntityServiceClient is the client API for LegalEntityService service.
@@ -45,6 +52,28 @@ type LegalEntityServiceClient interface {
 	// Finds legal entities by current or former name (Chinese or Latin text),
 	// best matches first.
 	SearchLegalEntities(ctx context.Context, in *SearchLegalEntitiesRequest, opts ...grpc.CallOption) (*SearchLegalEntitiesResponse, error)
+	// Retires a legal entity (removes it from the registry). It keeps
+	// resolving, marked retired, with its whole history.
+	DeleteLegalEntity(ctx context.Context, in *DeleteLegalEntityRequest, opts ...grpc.CallOption) (*LegalEntity, error)
+	// Moves a legal entity to a new USCC (an early pilot code replaced by a
+	// standard one). Reading the old name afterwards returns the new record
+	// with redirected_from set.
+	RenameLegalEntity(ctx context.Context, in *RenameLegalEntityRequest, opts ...grpc.CallOption) (*LegalEntity, error)
+	// Lists every version of a legal entity ever recorded, with its effect
+	// and record periods.
+	ListLegalEntityVersions(ctx context.Context, in *ListLegalEntityVersionsRequest, opts ...grpc.CallOption) (*ListLegalEntityVersionsResponse, error)
+	// Returns the registry's changes after a sequence number, for polling.
+	ListLegalEntityChanges(ctx context.Context, in *ListLegalEntityChangesRequest, opts ...grpc.CallOption) (*ListLegalEntityChangesResponse, error)
+	// Replays the changes after a sequence number, then follows new ones as
+	// they are committed. Over REST it is a newline-delimited JSON stream.
+	WatchLegalEntityChanges(ctx context.Context, in *WatchLegalEntityChangesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LegalEntityChange], error)
+	// Exports every legal entity as known at one sequence number (the head
+	// when unset), consistently; follow the feed from that sequence to stay
+	// in step.
+	ExportLegalEntities(ctx context.Context, in *ExportLegalEntitiesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportLegalEntitiesResponse], error)
+	// Exports the net changes between two sequence numbers: for each entity
+	// changed in between, its last change.
+	ExportLegalEntityDelta(ctx context.Context, in *ExportLegalEntityDeltaRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LegalEntityChange], error)
 }
 
 type legalEntityServiceClient struct {
@@ -105,6 +134,103 @@ func (c *legalEntityServiceClient) SearchLegalEntities(ctx context.Context, in *
 	return out, nil
 }
 
+func (c *legalEntityServiceClient) DeleteLegalEntity(ctx context.Context, in *DeleteLegalEntityRequest, opts ...grpc.CallOption) (*LegalEntity, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LegalEntity)
+	err := c.cc.Invoke(ctx, LegalEntityService_DeleteLegalEntity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *legalEntityServiceClient) RenameLegalEntity(ctx context.Context, in *RenameLegalEntityRequest, opts ...grpc.CallOption) (*LegalEntity, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LegalEntity)
+	err := c.cc.Invoke(ctx, LegalEntityService_RenameLegalEntity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *legalEntityServiceClient) ListLegalEntityVersions(ctx context.Context, in *ListLegalEntityVersionsRequest, opts ...grpc.CallOption) (*ListLegalEntityVersionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListLegalEntityVersionsResponse)
+	err := c.cc.Invoke(ctx, LegalEntityService_ListLegalEntityVersions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *legalEntityServiceClient) ListLegalEntityChanges(ctx context.Context, in *ListLegalEntityChangesRequest, opts ...grpc.CallOption) (*ListLegalEntityChangesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListLegalEntityChangesResponse)
+	err := c.cc.Invoke(ctx, LegalEntityService_ListLegalEntityChanges_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *legalEntityServiceClient) WatchLegalEntityChanges(ctx context.Context, in *WatchLegalEntityChangesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LegalEntityChange], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &LegalEntityService_ServiceDesc.Streams[0], LegalEntityService_WatchLegalEntityChanges_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchLegalEntityChangesRequest, LegalEntityChange]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LegalEntityService_WatchLegalEntityChangesClient = grpc.ServerStreamingClient[LegalEntityChange]
+
+func (c *legalEntityServiceClient) ExportLegalEntities(ctx context.Context, in *ExportLegalEntitiesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportLegalEntitiesResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &LegalEntityService_ServiceDesc.Streams[1], LegalEntityService_ExportLegalEntities_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExportLegalEntitiesRequest, ExportLegalEntitiesResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LegalEntityService_ExportLegalEntitiesClient = grpc.ServerStreamingClient[ExportLegalEntitiesResponse]
+
+func (c *legalEntityServiceClient) ExportLegalEntityDelta(ctx context.Context, in *ExportLegalEntityDeltaRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LegalEntityChange], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &LegalEntityService_ServiceDesc.Streams[2], LegalEntityService_ExportLegalEntityDelta_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExportLegalEntityDeltaRequest, LegalEntityChange]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LegalEntityService_ExportLegalEntityDeltaClient = grpc.ServerStreamingClient[LegalEntityChange]
+
 // LegalEntityServiceServer is the server API for LegalEntityService service.
 // All implementations must embed UnimplementedLegalEntityServiceServer
 // for forward compatibility.
@@ -124,6 +250,28 @@ type LegalEntityServiceServer interface {
 	// Finds legal entities by current or former name (Chinese or Latin text),
 	// best matches first.
 	SearchLegalEntities(context.Context, *SearchLegalEntitiesRequest) (*SearchLegalEntitiesResponse, error)
+	// Retires a legal entity (removes it from the registry). It keeps
+	// resolving, marked retired, with its whole history.
+	DeleteLegalEntity(context.Context, *DeleteLegalEntityRequest) (*LegalEntity, error)
+	// Moves a legal entity to a new USCC (an early pilot code replaced by a
+	// standard one). Reading the old name afterwards returns the new record
+	// with redirected_from set.
+	RenameLegalEntity(context.Context, *RenameLegalEntityRequest) (*LegalEntity, error)
+	// Lists every version of a legal entity ever recorded, with its effect
+	// and record periods.
+	ListLegalEntityVersions(context.Context, *ListLegalEntityVersionsRequest) (*ListLegalEntityVersionsResponse, error)
+	// Returns the registry's changes after a sequence number, for polling.
+	ListLegalEntityChanges(context.Context, *ListLegalEntityChangesRequest) (*ListLegalEntityChangesResponse, error)
+	// Replays the changes after a sequence number, then follows new ones as
+	// they are committed. Over REST it is a newline-delimited JSON stream.
+	WatchLegalEntityChanges(*WatchLegalEntityChangesRequest, grpc.ServerStreamingServer[LegalEntityChange]) error
+	// Exports every legal entity as known at one sequence number (the head
+	// when unset), consistently; follow the feed from that sequence to stay
+	// in step.
+	ExportLegalEntities(*ExportLegalEntitiesRequest, grpc.ServerStreamingServer[ExportLegalEntitiesResponse]) error
+	// Exports the net changes between two sequence numbers: for each entity
+	// changed in between, its last change.
+	ExportLegalEntityDelta(*ExportLegalEntityDeltaRequest, grpc.ServerStreamingServer[LegalEntityChange]) error
 	mustEmbedUnimplementedLegalEntityServiceServer()
 }
 
@@ -148,6 +296,27 @@ func (UnimplementedLegalEntityServiceServer) ListLegalEntities(context.Context, 
 }
 func (UnimplementedLegalEntityServiceServer) SearchLegalEntities(context.Context, *SearchLegalEntitiesRequest) (*SearchLegalEntitiesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SearchLegalEntities not implemented")
+}
+func (UnimplementedLegalEntityServiceServer) DeleteLegalEntity(context.Context, *DeleteLegalEntityRequest) (*LegalEntity, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteLegalEntity not implemented")
+}
+func (UnimplementedLegalEntityServiceServer) RenameLegalEntity(context.Context, *RenameLegalEntityRequest) (*LegalEntity, error) {
+	return nil, status.Error(codes.Unimplemented, "method RenameLegalEntity not implemented")
+}
+func (UnimplementedLegalEntityServiceServer) ListLegalEntityVersions(context.Context, *ListLegalEntityVersionsRequest) (*ListLegalEntityVersionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListLegalEntityVersions not implemented")
+}
+func (UnimplementedLegalEntityServiceServer) ListLegalEntityChanges(context.Context, *ListLegalEntityChangesRequest) (*ListLegalEntityChangesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListLegalEntityChanges not implemented")
+}
+func (UnimplementedLegalEntityServiceServer) WatchLegalEntityChanges(*WatchLegalEntityChangesRequest, grpc.ServerStreamingServer[LegalEntityChange]) error {
+	return status.Error(codes.Unimplemented, "method WatchLegalEntityChanges not implemented")
+}
+func (UnimplementedLegalEntityServiceServer) ExportLegalEntities(*ExportLegalEntitiesRequest, grpc.ServerStreamingServer[ExportLegalEntitiesResponse]) error {
+	return status.Error(codes.Unimplemented, "method ExportLegalEntities not implemented")
+}
+func (UnimplementedLegalEntityServiceServer) ExportLegalEntityDelta(*ExportLegalEntityDeltaRequest, grpc.ServerStreamingServer[LegalEntityChange]) error {
+	return status.Error(codes.Unimplemented, "method ExportLegalEntityDelta not implemented")
 }
 func (UnimplementedLegalEntityServiceServer) mustEmbedUnimplementedLegalEntityServiceServer() {}
 func (UnimplementedLegalEntityServiceServer) testEmbeddedByValue()                            {}
@@ -260,6 +429,111 @@ func _LegalEntityService_SearchLegalEntities_Handler(srv interface{}, ctx contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LegalEntityService_DeleteLegalEntity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteLegalEntityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LegalEntityServiceServer).DeleteLegalEntity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LegalEntityService_DeleteLegalEntity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LegalEntityServiceServer).DeleteLegalEntity(ctx, req.(*DeleteLegalEntityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LegalEntityService_RenameLegalEntity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RenameLegalEntityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LegalEntityServiceServer).RenameLegalEntity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LegalEntityService_RenameLegalEntity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LegalEntityServiceServer).RenameLegalEntity(ctx, req.(*RenameLegalEntityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LegalEntityService_ListLegalEntityVersions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListLegalEntityVersionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LegalEntityServiceServer).ListLegalEntityVersions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LegalEntityService_ListLegalEntityVersions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LegalEntityServiceServer).ListLegalEntityVersions(ctx, req.(*ListLegalEntityVersionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LegalEntityService_ListLegalEntityChanges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListLegalEntityChangesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LegalEntityServiceServer).ListLegalEntityChanges(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LegalEntityService_ListLegalEntityChanges_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LegalEntityServiceServer).ListLegalEntityChanges(ctx, req.(*ListLegalEntityChangesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LegalEntityService_WatchLegalEntityChanges_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchLegalEntityChangesRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(LegalEntityServiceServer).WatchLegalEntityChanges(m, &grpc.GenericServerStream[WatchLegalEntityChangesRequest, LegalEntityChange]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LegalEntityService_WatchLegalEntityChangesServer = grpc.ServerStreamingServer[LegalEntityChange]
+
+func _LegalEntityService_ExportLegalEntities_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExportLegalEntitiesRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(LegalEntityServiceServer).ExportLegalEntities(m, &grpc.GenericServerStream[ExportLegalEntitiesRequest, ExportLegalEntitiesResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LegalEntityService_ExportLegalEntitiesServer = grpc.ServerStreamingServer[ExportLegalEntitiesResponse]
+
+func _LegalEntityService_ExportLegalEntityDelta_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExportLegalEntityDeltaRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(LegalEntityServiceServer).ExportLegalEntityDelta(m, &grpc.GenericServerStream[ExportLegalEntityDeltaRequest, LegalEntityChange]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LegalEntityService_ExportLegalEntityDeltaServer = grpc.ServerStreamingServer[LegalEntityChange]
+
 // LegalEntityService_ServiceDesc is the grpc.ServiceDesc for LegalEntityService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -287,7 +561,39 @@ var LegalEntityService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "SearchLegalEntities",
 			Handler:    _LegalEntityService_SearchLegalEntities_Handler,
 		},
+		{
+			MethodName: "DeleteLegalEntity",
+			Handler:    _LegalEntityService_DeleteLegalEntity_Handler,
+		},
+		{
+			MethodName: "RenameLegalEntity",
+			Handler:    _LegalEntityService_RenameLegalEntity_Handler,
+		},
+		{
+			MethodName: "ListLegalEntityVersions",
+			Handler:    _LegalEntityService_ListLegalEntityVersions_Handler,
+		},
+		{
+			MethodName: "ListLegalEntityChanges",
+			Handler:    _LegalEntityService_ListLegalEntityChanges_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchLegalEntityChanges",
+			Handler:       _LegalEntityService_WatchLegalEntityChanges_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ExportLegalEntities",
+			Handler:       _LegalEntityService_ExportLegalEntities_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ExportLegalEntityDelta",
+			Handler:       _LegalEntityService_ExportLegalEntityDelta_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "zhbase/legalentity/v1/legalentity.proto",
 }
