@@ -1,6 +1,10 @@
 package legalentity
 
-import "time"
+import (
+	"time"
+
+	"github.com/zhbase/zhbase/services/kit/history"
+)
 
 // Type is the kind of legal entity; each kind is registered by one authority.
 type Type string
@@ -69,6 +73,13 @@ type LegalEntity struct {
 	UpdateTime       time.Time `json:"update_time"`
 	// Revision counts writes; the API shows it as the etag.
 	Revision int64 `json:"revision"`
+
+	// What a read found out besides the document; never stored in it.
+	// Retired marks a tombstone; RedirectedFrom the former USCC the entity
+	// was asked for by; Version where this version sits in both times.
+	Retired        bool         `json:"-"`
+	RedirectedFrom string       `json:"-"`
+	Version        history.Info `json:"-"`
 }
 
 // Representative is the natural person who represents the entity (法定代表人).

@@ -9,17 +9,22 @@ import (
 	"time"
 
 	"github.com/zhbase/zhbase/services/kit/errs"
+	"github.com/zhbase/zhbase/services/kit/history"
 	"github.com/zhbase/zhbase/services/kit/mask"
 	"github.com/zhbase/zhbase/services/kit/page"
 	"github.com/zhbase/zhbase/services/kit/standard"
 )
 
-// Page sizes of List and Search.
+// Page sizes of List, Search, ListVersions and the change feed.
 const (
-	DefaultListPageSize   = 50
-	MaxListPageSize       = 1000
-	DefaultSearchPageSize = 20
-	MaxSearchPageSize     = 200
+	DefaultListPageSize     = 50
+	MaxListPageSize         = 1000
+	DefaultSearchPageSize   = 20
+	MaxSearchPageSize       = 200
+	DefaultVersionsPageSize = 100
+	MaxVersionsPageSize     = 1000
+	DefaultChangesPageSize  = 100
+	MaxChangesPageSize      = 1000
 )
 
 // Service is the registry's application logic: it validates, applies update
@@ -43,7 +48,8 @@ type CreateOptions struct {
 	ValidateOnly bool
 }
 
-// Create validates and stores a new entity.
+// Create validates and stores a new entity. Its history starts on its
+// establishment date: that is when it began to exist in the world.
 func (s *Service) Create(ctx context.Context, e *LegalEntity, o CreateOptions) (*LegalEntity, error) {
 	e.normalize()
 	now := s.now().UTC()
@@ -54,22 +60,24 @@ func (s *Service) Create(ctx context.Context, e *LegalEntity, o CreateOptions) (
 	if o.ValidateOnly {
 		return e, nil
 	}
-	if err := s.store.Create(ctx, e); err != nil {
+	established, _ := standard.ParseDate(e.EstablishedOn) // validated above
+	if err := s.store.Create(ctx, e, established); err != nil {
 		return nil, fmt.Errorf("create legal entity: %w", err)
 	}
-	return e, nil
+	return s.store.Get(ctx, e.USCC, history.Point{})
 }
 
-// Get returns one entity in full. A name that cannot be a USCC is refused
-// as invalid rather than reported missing, so that a typo is told apart
-// from an entity the registry does not hold; a code failing only its check
-// character is looked up first, since pilot codes are stored in lenient mode.
-func (s *Service) Get(ctx context.Context, uscc string) (*LegalEntity, error) {
+// Get returns one entity in full, as in effect and known at the point. A
+// name that cannot be a USCC is refused as invalid rather than reported
+// missing, so that a typo is told apart from an entity the registry does
+// not hold; a code failing only its check character is looked up first,
+// since pilot codes are stored in lenient mode.
+func (s *Service) Get(ctx context.Context, uscc string, at history.Point) (*LegalEntity, error) {
 	badName := standard.CheckUSCC(uscc)
 	if badName != nil && !isCheckCharOnly(badName) {
 		return nil, errs.Field("name", "%v", badName)
 	}
-	e, err := s.store.Get(ctx, uscc)
+	e, err := s.store.Get(ctx, uscc, at)
 	if errors.Is(err, errs.ErrNotFound) && badName != nil {
 		return nil, errs.Field("name", "%v", badName)
 	}
@@ -81,14 +89,19 @@ func (s *Service) Get(ctx context.Context, uscc string) (*LegalEntity, error) {
 
 // UpdateOptions modify Update.
 type UpdateOptions struct {
-	// Revision, when not zero, must equal the stored revision (the etag).
+	// Revision, when not zero, must equal the revision of the version the
+	// update amends (the etag the caller read).
 	Revision     int64
 	ValidateOnly bool
+	// EffectiveFrom is when the change took effect; now when zero.
+	EffectiveFrom time.Time
+	// Correction amends the period in effect at EffectiveFrom.
+	Correction bool
 }
 
 // Update copies the fields named by paths from in onto the stored entity,
-// validates the result and stores it. paths use the API's field names;
-// "*" means every writable field.
+// validates the result and stores it as a change or a correction. paths use
+// the API's field names; "*" means every writable field.
 func (s *Service) Update(ctx context.Context, uscc string, in *LegalEntity, paths []string, o UpdateOptions) (*LegalEntity, error) {
 	if len(paths) == 0 {
 		return nil, errs.Field("update_mask", "is required: name the fields to change, or \"*\" for all")
@@ -102,8 +115,8 @@ func (s *Service) Update(ctx context.Context, uscc string, in *LegalEntity, path
 		}
 	}
 	apply := func(cur *LegalEntity) error {
-		if o.Revision != 0 && o.Revision != cur.Revision {
-			return fmt.Errorf("etag %d does not match the stored %d: %w", o.Revision, cur.Revision, errs.ErrConflict)
+		if err := checkRevision(o.Revision, cur); err != nil {
+			return err
 		}
 		lenient := cur.CheckCharInvalid
 		for _, p := range paths {
@@ -115,39 +128,130 @@ func (s *Service) Update(ctx context.Context, uscc string, in *LegalEntity, path
 			}
 			updatable[p](cur, in)
 		}
-		cur.normalize()
-		now := s.now().UTC()
-		if err := cur.validate(lenient, now); err != nil {
-			return err
-		}
-		cur.UpdateTime = now
-		cur.Revision++
-		if o.ValidateOnly {
-			return errValidateOnly
-		}
-		return nil
+		return s.touch(cur, lenient)
 	}
 	if o.ValidateOnly {
-		cur, err := s.store.Get(ctx, uscc)
+		cur, err := s.store.Get(ctx, uscc, history.Point{ValidAt: o.EffectiveFrom})
 		if err != nil {
 			return nil, fmt.Errorf("update legal entity: %w", err)
 		}
-		if err := apply(cur); err != nil && err != errValidateOnly {
+		if err := apply(cur); err != nil {
 			return nil, err
 		}
 		return cur, nil
 	}
-	e, err := s.store.Update(ctx, uscc, apply)
+	e, err := s.store.Update(ctx, uscc, WriteOptions{EffectiveFrom: o.EffectiveFrom, Correction: o.Correction}, apply)
 	if err != nil {
 		return nil, fmt.Errorf("update legal entity: %w", err)
 	}
 	return e, nil
 }
 
-var errValidateOnly = fmt.Errorf("validate only")
+// touch validates a changed entity and stamps the write.
+func (s *Service) touch(e *LegalEntity, lenient bool) error {
+	e.normalize()
+	now := s.now().UTC()
+	if err := e.validate(lenient, now); err != nil {
+		return err
+	}
+	e.UpdateTime = now
+	e.Revision++
+	return nil
+}
+
+func checkRevision(want int64, cur *LegalEntity) error {
+	if want != 0 && want != cur.Revision {
+		return fmt.Errorf("etag %d does not match the stored %d; read the entity again: %w", want, cur.Revision, errs.ErrConflict)
+	}
+	return nil
+}
+
+// DeleteOptions modify Delete.
+type DeleteOptions struct {
+	Revision      int64
+	EffectiveFrom time.Time
+}
+
+// Delete retires the entity: it stays readable, marked retired, with its
+// history.
+func (s *Service) Delete(ctx context.Context, uscc string, o DeleteOptions) (*LegalEntity, error) {
+	e, err := s.store.Update(ctx, uscc, WriteOptions{EffectiveFrom: o.EffectiveFrom, Retire: true}, func(cur *LegalEntity) error {
+		if err := checkRevision(o.Revision, cur); err != nil {
+			return err
+		}
+		cur.UpdateTime = s.now().UTC()
+		cur.Revision++
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("retire legal entity: %w", err)
+	}
+	return e, nil
+}
+
+// RenameOptions modify Rename.
+type RenameOptions struct {
+	Revision      int64
+	EffectiveFrom time.Time
+}
+
+// Rename moves an entity to a new USCC; the old one redirects to it. The
+// new code must be fully valid: lenient mode exists for old codes, not for
+// their replacements.
+func (s *Service) Rename(ctx context.Context, uscc, newUSCC string, o RenameOptions) (*LegalEntity, error) {
+	newUSCC = standard.NormalizeUSCC(newUSCC)
+	if err := standard.CheckUSCC(newUSCC); err != nil {
+		return nil, errs.Field("new_uscc", "%v", err)
+	}
+	e, err := s.store.Rename(ctx, uscc, newUSCC, o.EffectiveFrom, func(cur *LegalEntity) error {
+		if err := checkRevision(o.Revision, cur); err != nil {
+			return err
+		}
+		cur.USCC = newUSCC
+		if err := s.touch(cur, false); err != nil {
+			var inv *errs.InvalidError
+			if errors.As(err, &inv) {
+				for i := range inv.Violations {
+					inv.Violations[i].Field = strings.Replace(inv.Violations[i].Field, fieldPrefix+"uscc", "new_uscc", 1)
+				}
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rename legal entity: %w", err)
+	}
+	return e, nil
+}
+
+// Versions returns one page of the entity's history in full.
+func (s *Service) Versions(ctx context.Context, uscc string, pageSize int, pageToken string) ([]*LegalEntity, string, error) {
+	size, err := page.Size(int32(pageSize), DefaultVersionsPageSize, MaxVersionsPageSize)
+	if err != nil {
+		return nil, "", err
+	}
+	tok, err := page.Decode("versions\x00"+uscc, pageToken)
+	if err != nil {
+		return nil, "", err
+	}
+	all, err := s.store.History(ctx, uscc)
+	if err != nil {
+		return nil, "", fmt.Errorf("list versions: %w", err)
+	}
+	if tok.Offset >= len(all) {
+		return nil, "", nil
+	}
+	end := min(tok.Offset+size, len(all))
+	next := ""
+	if end < len(all) {
+		next = page.Encode("versions\x00"+uscc, page.Token{Offset: end})
+	}
+	return all[tok.Offset:end], next, nil
+}
 
 // immutable fields are the identity and what the registry computes.
-var immutable = []string{"name", "uscc", "check_character_invalid", "create_time", "update_time", "etag"}
+var immutable = []string{"name", "uscc", "check_character_invalid", "create_time", "update_time", "etag", "retired", "redirected_from", "version"}
 
 // updatable maps each API field path to how it is copied.
 var updatable = map[string]func(dst, src *LegalEntity){
@@ -218,10 +322,57 @@ func (s *Service) Search(ctx context.Context, q SearchQuery) (SearchPage, error)
 	return p, nil
 }
 
+// Changes returns up to max changes after a sequence, masked, and the head.
+func (s *Service) Changes(ctx context.Context, after int64, max int) ([]Change, int64, error) {
+	size, err := page.Size(int32(max), DefaultChangesPageSize, MaxChangesPageSize)
+	if err != nil {
+		return nil, 0, errs.Field("max", "must not be negative")
+	}
+	cs, head, err := s.store.Changes(ctx, after, size)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read changes: %w", err)
+	}
+	maskChanges(cs)
+	return cs, head, nil
+}
+
+// Watch sends the changes after a sequence, masked, then follows new ones.
+func (s *Service) Watch(ctx context.Context, after int64, send func([]Change) error) error {
+	return s.store.Watch(ctx, after, func(cs []Change) error {
+		maskChanges(cs)
+		return send(cs)
+	})
+}
+
+// Export calls fn with every entity, masked, as known at a sequence.
+func (s *Service) Export(ctx context.Context, at int64, fn func(*LegalEntity) error) (int64, error) {
+	return s.store.Export(ctx, at, func(e *LegalEntity) error {
+		maskPersonalData(e)
+		return fn(e)
+	})
+}
+
+// Delta calls fn with the net changes between two sequences, masked.
+func (s *Service) Delta(ctx context.Context, after, upTo int64, fn func(Change) error) error {
+	if upTo != 0 && upTo < after {
+		return errs.Field("up_to_sequence", "must not be below after_sequence (%d)", after)
+	}
+	return s.store.Delta(ctx, after, upTo, func(c Change) error {
+		maskPersonalData(c.Entity)
+		return fn(c)
+	})
+}
+
+func maskChanges(cs []Change) {
+	for _, c := range cs {
+		maskPersonalData(c.Entity)
+	}
+}
+
 // maskPersonalData hides the representative's ID number in bulk reads,
 // where a full number would let anyone harvest them (DESIGN: first 6, last 4).
 func maskPersonalData(e *LegalEntity) {
-	if e.Representative.IDNumber != "" {
+	if e != nil && e.Representative.IDNumber != "" {
 		e.Representative.IDNumber = mask.IDNumber(e.Representative.IDNumber)
 	}
 }

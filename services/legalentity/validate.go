@@ -77,7 +77,7 @@ func (e *LegalEntity) validate(lenient bool, today time.Time) error {
 	}
 	checkText(&v, fieldPrefix+"legal_representative.name", e.Representative.Name, true, 100)
 	if e.Representative.IDNumber != "" {
-		v.Check(fieldPrefix+"legal_representative.id_number", standard.CheckIDNumber(e.Representative.IDNumber))
+		v.Check(fieldPrefix+"legal_representative.id_number", standard.CheckIDNumberAt(e.Representative.IDNumber, today))
 	}
 	if e.Capital.Amount != "" {
 		v.Check(fieldPrefix+"registered_capital.amount", standard.CheckDecimalAmount(e.Capital.Amount))
@@ -153,9 +153,17 @@ func checkDate(v *errs.Violations, field, s string, required bool, today time.Ti
 		v.Check(field, err)
 		return time.Time{}, false
 	}
-	if d.After(today) {
+	if d.After(beijingDate(today)) {
 		v.Add(field, "%s is in the future", s)
 		return time.Time{}, false
 	}
 	return d, true
+}
+
+// beijingDate is the calendar date in China at t (as midnight UTC, like the
+// dates ParseDate returns): a registration made at 07:00 in Ningbo is dated
+// today there even while it is still yesterday in UTC.
+func beijingDate(t time.Time) time.Time {
+	y, m, d := t.In(time.FixedZone("CST", 8*3600)).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }

@@ -84,6 +84,9 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		q.Add("_pragma", "synchronous(FULL)")
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "foreign_keys(1)")
+		// LIKE is case-sensitive on PostgreSQL; make SQLite agree, so that a
+		// filter returns the same rows on both.
+		q.Add("_pragma", "case_sensitive_like(1)")
 		q.Set("_txlock", "immediate")
 		db.sql, err = sql.Open("sqlite", "file:"+o.SQLitePath+"?"+q.Encode())
 		if err != nil {

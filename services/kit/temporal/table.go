@@ -52,15 +52,25 @@ func (s *Store) columns() string {
 }
 
 // baseColumns are the columns scanVersion reads.
-func (s *Store) baseColumns() string {
+func (s *Store) baseColumns() string { return s.VersionColumns() }
+
+// VersionColumns lists, for a registry's own SELECT, the columns that
+// ScanVersion reads, in its order.
+func (s *Store) VersionColumns() string {
 	return s.t.Key + ", version, valid_from, valid_to, known_from, known_to, seq_from, action, deleted, doc"
 }
 
-func scanVersion(row interface{ Scan(...any) error }) (*Version, error) {
+// ScanVersion reads a row selected with VersionColumns, followed by any
+// extra columns the query added, into extra.
+func ScanVersion(row interface{ Scan(...any) error }, extra ...any) (*Version, error) {
+	return scanVersion(row, extra...)
+}
+
+func scanVersion(row interface{ Scan(...any) error }, extra ...any) (*Version, error) {
 	var v Version
 	var vf, vt, kf, kt, action, doc string
 	var deleted int64
-	if err := row.Scan(&v.Key, &v.Version, &vf, &vt, &kf, &kt, &v.Sequence, &action, &deleted, &doc); err != nil {
+	if err := row.Scan(append([]any{&v.Key, &v.Version, &vf, &vt, &kf, &kt, &v.Sequence, &action, &deleted, &doc}, extra...)...); err != nil {
 		return nil, err
 	}
 	v.Action, v.Deleted, v.Doc = Action(action), deleted != 0, []byte(doc)

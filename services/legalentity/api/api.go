@@ -7,11 +7,14 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
+	typev1 "github.com/zhbase/zhbase/proto/zhbase/type/v1"
 	"github.com/zhbase/zhbase/services/kit/errs"
+	"github.com/zhbase/zhbase/services/kit/history"
 	"github.com/zhbase/zhbase/services/kit/protomask"
 	"github.com/zhbase/zhbase/services/kit/server"
 	"github.com/zhbase/zhbase/services/legalentity"
@@ -52,7 +55,11 @@ func (h *Handler) GetLegalEntity(ctx context.Context, req *legalentityv1.GetLega
 	if err := protomask.Check(&legalentityv1.LegalEntity{}, paths, "read_mask"); err != nil {
 		return nil, err
 	}
-	e, err := h.svc.Get(ctx, uscc)
+	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	if err != nil {
+		return nil, err
+	}
+	e, err := h.svc.Get(ctx, uscc, at)
 	if err != nil {
 		return nil, err
 	}
@@ -67,15 +74,14 @@ func (h *Handler) UpdateLegalEntity(ctx context.Context, req *legalentityv1.Upda
 	if err != nil {
 		return nil, err
 	}
-	var revision int64
-	if in.GetEtag() != "" {
-		if revision, err = strconv.ParseInt(in.GetEtag(), 10, 64); err != nil || revision <= 0 {
-			return nil, errs.Field("legal_entity.etag", "is not an etag this registry issued")
-		}
+	revision, err := parseEtag(in.GetEtag(), "legal_entity.etag")
+	if err != nil {
+		return nil, err
 	}
 	paths := protomask.Normalize(&legalentityv1.LegalEntity{}, req.GetUpdateMask().GetPaths())
 	e, err := h.svc.Update(ctx, uscc, fromProto(in), paths, legalentity.UpdateOptions{
 		Revision: revision, ValidateOnly: req.GetValidateOnly(),
+		EffectiveFrom: timeOf(req.GetEffectiveTime()), Correction: req.GetCorrection(),
 	})
 	if err != nil {
 		return nil, err
@@ -88,8 +94,13 @@ func (h *Handler) ListLegalEntities(ctx context.Context, req *legalentityv1.List
 	if err := protomask.Check(&legalentityv1.LegalEntity{}, paths, "read_mask"); err != nil {
 		return nil, err
 	}
+	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	if err != nil {
+		return nil, err
+	}
 	p, err := h.svc.List(ctx, legalentity.ListQuery{
 		Filter: req.GetFilter(), OrderBy: req.GetOrderBy(), PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
+		At: at, ShowRetired: req.GetShowRetired(),
 	})
 	if err != nil {
 		return nil, err
@@ -104,8 +115,13 @@ func (h *Handler) ListLegalEntities(ctx context.Context, req *legalentityv1.List
 }
 
 func (h *Handler) SearchLegalEntities(ctx context.Context, req *legalentityv1.SearchLegalEntitiesRequest) (*legalentityv1.SearchLegalEntitiesResponse, error) {
+	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	if err != nil {
+		return nil, err
+	}
 	p, err := h.svc.Search(ctx, legalentity.SearchQuery{
 		Query: req.GetQuery(), Filter: req.GetFilter(), PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
+		At: at, ShowRetired: req.GetShowRetired(),
 	})
 	if err != nil {
 		return nil, err
@@ -117,6 +133,169 @@ func (h *Handler) SearchLegalEntities(ctx context.Context, req *legalentityv1.Se
 		})
 	}
 	return resp, nil
+}
+
+func (h *Handler) DeleteLegalEntity(ctx context.Context, req *legalentityv1.DeleteLegalEntityRequest) (*legalentityv1.LegalEntity, error) {
+	uscc, err := parseName(req.GetName(), "name")
+	if err != nil {
+		return nil, err
+	}
+	revision, err := parseEtag(req.GetEtag(), "etag")
+	if err != nil {
+		return nil, err
+	}
+	e, err := h.svc.Delete(ctx, uscc, legalentity.DeleteOptions{Revision: revision, EffectiveFrom: timeOf(req.GetEffectiveTime())})
+	if err != nil {
+		return nil, err
+	}
+	return toProto(e), nil
+}
+
+func (h *Handler) RenameLegalEntity(ctx context.Context, req *legalentityv1.RenameLegalEntityRequest) (*legalentityv1.LegalEntity, error) {
+	uscc, err := parseName(req.GetName(), "name")
+	if err != nil {
+		return nil, err
+	}
+	revision, err := parseEtag(req.GetEtag(), "etag")
+	if err != nil {
+		return nil, err
+	}
+	e, err := h.svc.Rename(ctx, uscc, req.GetNewUscc(), legalentity.RenameOptions{Revision: revision, EffectiveFrom: timeOf(req.GetEffectiveTime())})
+	if err != nil {
+		return nil, err
+	}
+	return toProto(e), nil
+}
+
+func (h *Handler) ListLegalEntityVersions(ctx context.Context, req *legalentityv1.ListLegalEntityVersionsRequest) (*legalentityv1.ListLegalEntityVersionsResponse, error) {
+	uscc, err := parseName(req.GetName(), "name")
+	if err != nil {
+		return nil, err
+	}
+	vs, next, err := h.svc.Versions(ctx, uscc, int(req.GetPageSize()), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	resp := &legalentityv1.ListLegalEntityVersionsResponse{NextPageToken: next}
+	for _, v := range vs {
+		resp.Versions = append(resp.Versions, toProto(v))
+	}
+	return resp, nil
+}
+
+func (h *Handler) ListLegalEntityChanges(ctx context.Context, req *legalentityv1.ListLegalEntityChangesRequest) (*legalentityv1.ListLegalEntityChangesResponse, error) {
+	cs, head, err := h.svc.Changes(ctx, req.GetAfterSequence(), int(req.GetMax()))
+	if err != nil {
+		return nil, err
+	}
+	resp := &legalentityv1.ListLegalEntityChangesResponse{HeadSequence: head}
+	for _, c := range cs {
+		resp.Changes = append(resp.Changes, changeProto(c))
+	}
+	return resp, nil
+}
+
+func (h *Handler) WatchLegalEntityChanges(req *legalentityv1.WatchLegalEntityChangesRequest, stream legalentityv1.LegalEntityService_WatchLegalEntityChangesServer) error {
+	return h.svc.Watch(stream.Context(), req.GetAfterSequence(), func(cs []legalentity.Change) error {
+		for _, c := range cs {
+			if err := stream.Send(changeProto(c)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (h *Handler) ExportLegalEntities(req *legalentityv1.ExportLegalEntitiesRequest, stream legalentityv1.LegalEntityService_ExportLegalEntitiesServer) error {
+	head := req.GetAtSequence()
+	if head == 0 {
+		var err error
+		if _, head, err = h.svc.Changes(stream.Context(), 0, 1); err != nil {
+			return err
+		}
+	}
+	if err := stream.Send(&legalentityv1.ExportLegalEntitiesResponse{Sequence: head}); err != nil {
+		return err
+	}
+	_, err := h.svc.Export(stream.Context(), head, func(e *legalentity.LegalEntity) error {
+		return stream.Send(&legalentityv1.ExportLegalEntitiesResponse{Sequence: head, LegalEntity: toProto(e)})
+	})
+	return err
+}
+
+func (h *Handler) ExportLegalEntityDelta(req *legalentityv1.ExportLegalEntityDeltaRequest, stream legalentityv1.LegalEntityService_ExportLegalEntityDeltaServer) error {
+	return h.svc.Delta(stream.Context(), req.GetAfterSequence(), req.GetUpToSequence(), func(c legalentity.Change) error {
+		return stream.Send(changeProto(c))
+	})
+}
+
+// point turns a request's time-travel fields into a history point.
+func point(validAt, knownAt *timestamppb.Timestamp, current bool) (history.Point, error) {
+	var v errs.Violations
+	for field, ts := range map[string]*timestamppb.Timestamp{"valid_at": validAt, "known_at": knownAt} {
+		if ts != nil {
+			v.Check(field, ts.CheckValid())
+		}
+	}
+	if err := v.Err(); err != nil {
+		return history.Point{}, err
+	}
+	return history.NewPoint(timeOf(validAt), timeOf(knownAt), current, time.Now())
+}
+
+func timeOf(ts *timestamppb.Timestamp) time.Time {
+	if ts == nil {
+		return time.Time{}
+	}
+	return ts.AsTime()
+}
+
+func parseEtag(etag, field string) (int64, error) {
+	if etag == "" {
+		return 0, nil
+	}
+	revision, err := strconv.ParseInt(etag, 10, 64)
+	if err != nil || revision <= 0 {
+		return 0, errs.Field(field, "is not an etag this registry issued")
+	}
+	return revision, nil
+}
+
+func redirectName(uscc string) string {
+	if uscc == "" {
+		return ""
+	}
+	return legalentity.ResourceName(uscc)
+}
+
+func changeProto(c legalentity.Change) *legalentityv1.LegalEntityChange {
+	return &legalentityv1.LegalEntityChange{
+		Sequence:    c.Sequence,
+		Name:        legalentity.ResourceName(c.USCC),
+		Action:      actionProto(c.Action),
+		Version:     versionInfo(c.Version),
+		LegalEntity: toProto(c.Entity),
+	}
+}
+
+func actionProto(a history.Action) typev1.ChangeAction {
+	return typev1.ChangeAction(typev1.ChangeAction_value["CHANGE_ACTION_"+string(a)])
+}
+
+func versionInfo(v history.Info) *typev1.VersionInfo {
+	if v.Version == 0 {
+		return nil
+	}
+	ts := func(t time.Time) *timestamppb.Timestamp {
+		if t.IsZero() {
+			return nil
+		}
+		return timestamppb.New(t)
+	}
+	return &typev1.VersionInfo{
+		Version: v.Version, ValidFrom: ts(v.ValidFrom), ValidTo: ts(v.ValidTo), KnownFrom: ts(v.KnownFrom), KnownTo: ts(v.KnownTo),
+		Action: actionProto(v.Action), Sequence: v.Sequence,
+	}
 }
 
 // parseName extracts the USCC from `legalEntities/{uscc}`.
@@ -168,6 +347,9 @@ func toProto(e *legalentity.LegalEntity) *legalentityv1.LegalEntity {
 		CreateTime:            timestamppb.New(e.CreateTime),
 		UpdateTime:            timestamppb.New(e.UpdateTime),
 		Etag:                  strconv.FormatInt(e.Revision, 10),
+		Retired:               e.Retired,
+		RedirectedFrom:        redirectName(e.RedirectedFrom),
+		Version:               versionInfo(e.Version),
 	}
 	if e.Representative != (legalentity.Representative{}) {
 		m.LegalRepresentative = &legalentityv1.LegalRepresentative{Name: e.Representative.Name, IdNumber: e.Representative.IDNumber}

@@ -1,22 +1,25 @@
-// Package sqlstore keeps legal entities in SQLite or PostgreSQL. It
-// implements legalentity.Store and nothing else: no validation, no masking.
+// Package sqlstore keeps legal entities in SQLite or PostgreSQL, with their
+// bitemporal history and the registry's change feed (services/kit/temporal).
+// It implements legalentity.Store and nothing else: no validation, no
+// masking.
 package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/zhbase/zhbase/services/kit/errs"
 	"github.com/zhbase/zhbase/services/kit/filter"
+	"github.com/zhbase/zhbase/services/kit/history"
 	"github.com/zhbase/zhbase/services/kit/page"
 	"github.com/zhbase/zhbase/services/kit/store"
+	"github.com/zhbase/zhbase/services/kit/temporal"
 	"github.com/zhbase/zhbase/services/kit/textsearch"
 	"github.com/zhbase/zhbase/services/legalentity"
 )
@@ -24,109 +27,147 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
+// Collection is the API collection of legal entities.
+const Collection = "legalEntities"
+
 // Store implements legalentity.Store.
 type Store struct {
-	db *store.DB
+	db   *store.DB
+	feed *temporal.Feed
+	t    *temporal.Store
 }
 
 var _ legalentity.Store = (*Store)(nil)
 
 // Open migrates db and returns the store over it.
 func Open(ctx context.Context, db *store.DB) (*Store, error) {
+	feed, err := temporal.OpenFeed(ctx, db)
+	if err != nil {
+		return nil, err
+	}
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, err
 	}
-	if err := store.Migrate(ctx, db, sub); err != nil {
+	if err := store.Migrate(ctx, db, "legalentity", sub); err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
-}
-
-func (s *Store) Create(ctx context.Context, e *legalentity.LegalEntity) error {
-	return s.db.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
-		doc, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("encode: %w", err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO legal_entities
-			(uscc, display_name, entity_type, status, industry_code, division_code, establishment_date, create_time, update_time, revision, doc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.USCC, e.Name, string(e.Type), string(e.Status), e.IndustryCode, e.Address.DivisionCode, e.EstablishedOn,
-			store.FormatTime(e.CreateTime), store.FormatTime(e.UpdateTime), e.Revision, string(doc))
-		if store.IsUniqueViolation(err) {
-			return errs.AlreadyExists(legalentity.ResourceName(e.USCC))
-		}
-		if err != nil {
-			return fmt.Errorf("insert: %w", err)
-		}
-		return writeTerms(ctx, tx, e)
+	s := &Store{db: db, feed: feed}
+	s.t = temporal.NewStore(feed, temporal.Table{
+		Name: "legal_entities", Collection: Collection, Key: "uscc",
+		Columns: []string{"display_name", "search_name", "entity_type", "status", "industry_code", "division_code", "establishment_date", "update_time"},
+		Values: func(doc []byte) ([]any, error) {
+			e, err := decode(doc)
+			if err != nil {
+				return nil, err
+			}
+			return []any{e.Name, textsearch.Normalize(e.Name), string(e.Type), string(e.Status), e.IndustryCode,
+				e.Address.DivisionCode, e.EstablishedOn, store.FormatTime(e.UpdateTime)}, nil
+		},
+		AfterWrite: writeTerms,
 	})
+	return s, nil
 }
 
-func (s *Store) Get(ctx context.Context, uscc string) (*legalentity.LegalEntity, error) {
-	return get(ctx, s.db, uscc, false)
-}
+// Temporal exposes the temporal store, for the kit-level contract tests.
+func (s *Store) Temporal() *temporal.Store { return s.t }
 
-func get(ctx context.Context, q store.Querier, uscc string, forUpdate bool) (*legalentity.LegalEntity, error) {
-	query := `SELECT doc FROM legal_entities WHERE uscc = ?`
-	if forUpdate && q.Dialect() == store.Postgres {
-		query += ` FOR UPDATE`
-	}
-	var doc string
-	err := q.QueryRowContext(ctx, query, uscc).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.NotFound(legalentity.ResourceName(uscc))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("select: %w", err)
-	}
-	return decode(doc)
-}
-
-func decode(doc string) (*legalentity.LegalEntity, error) {
+func decode(doc []byte) (*legalentity.LegalEntity, error) {
 	var e legalentity.LegalEntity
-	if err := json.Unmarshal([]byte(doc), &e); err != nil {
+	if err := json.Unmarshal(doc, &e); err != nil {
 		return nil, fmt.Errorf("decode stored entity: %w", err)
 	}
 	return &e, nil
 }
 
-func (s *Store) Update(ctx context.Context, uscc string, change func(*legalentity.LegalEntity) error) (*legalentity.LegalEntity, error) {
-	var out *legalentity.LegalEntity
-	err := s.db.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
-		e, err := get(ctx, tx, uscc, true)
-		if err != nil {
-			return err
-		}
-		if err := change(e); err != nil {
-			return err
-		}
-		if e.USCC != uscc {
-			return fmt.Errorf("update of %s changed its USCC to %s: %w", uscc, e.USCC, errs.ErrFailedPrecondition)
-		}
-		doc, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("encode: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE legal_entities SET display_name = ?, entity_type = ?, status = ?,
-			industry_code = ?, division_code = ?, establishment_date = ?, update_time = ?, revision = ?, doc = ?
-			WHERE uscc = ?`,
-			e.Name, string(e.Type), string(e.Status), e.IndustryCode, e.Address.DivisionCode, e.EstablishedOn,
-			store.FormatTime(e.UpdateTime), e.Revision, string(doc), uscc); err != nil {
-			return fmt.Errorf("update: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM legal_entity_terms WHERE uscc = ?`, uscc); err != nil {
-			return fmt.Errorf("clear search terms: %w", err)
-		}
-		out = e
-		return writeTerms(ctx, tx, e)
-	})
-	return out, err
+func fromVersion(v *temporal.Version) (*legalentity.LegalEntity, error) {
+	e, err := decode(v.Doc)
+	if err != nil {
+		return nil, err
+	}
+	e.Retired, e.Version = v.Deleted, v.Info
+	return e, nil
 }
 
-// writeTerms indexes the current and former names for Search.
-func writeTerms(ctx context.Context, tx *store.Tx, e *legalentity.LegalEntity) error {
+func (s *Store) Create(ctx context.Context, e *legalentity.LegalEntity, effectiveFrom time.Time) error {
+	doc, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	_, err = s.t.Create(ctx, e.USCC, doc, effectiveFrom)
+	return err
+}
+
+func (s *Store) Get(ctx context.Context, uscc string, at history.Point) (*legalentity.LegalEntity, error) {
+	v, from, err := s.t.Get(ctx, uscc, at)
+	if err != nil {
+		return nil, err
+	}
+	e, err := fromVersion(v)
+	if err != nil {
+		return nil, err
+	}
+	e.RedirectedFrom = from
+	return e, nil
+}
+
+// amend turns a domain change into the temporal store's document change.
+func amend(key string, change func(*legalentity.LegalEntity) error) func(*temporal.Version) ([]byte, error) {
+	return func(v *temporal.Version) ([]byte, error) {
+		e, err := fromVersion(v)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(e); err != nil {
+			return nil, err
+		}
+		if e.USCC != key {
+			return nil, fmt.Errorf("a write of %s changed its USCC to %s; use Rename: %w", v.Key, e.USCC, errs.ErrFailedPrecondition)
+		}
+		return json.Marshal(e)
+	}
+}
+
+func (s *Store) Update(ctx context.Context, uscc string, o legalentity.WriteOptions, change func(*legalentity.LegalEntity) error) (*legalentity.LegalEntity, error) {
+	v, err := s.t.Update(ctx, uscc, temporal.WriteOptions{EffectiveFrom: o.EffectiveFrom, Correction: o.Correction, Retire: o.Retire}, amend(uscc, change))
+	if err != nil {
+		return nil, err
+	}
+	return fromVersion(v)
+}
+
+func (s *Store) Rename(ctx context.Context, uscc, newUSCC string, effectiveFrom time.Time, change func(*legalentity.LegalEntity) error) (*legalentity.LegalEntity, error) {
+	v, err := s.t.Rename(ctx, uscc, newUSCC, effectiveFrom, amend(newUSCC, change))
+	if err != nil {
+		return nil, err
+	}
+	return fromVersion(v)
+}
+
+func (s *Store) History(ctx context.Context, uscc string) ([]*legalentity.LegalEntity, error) {
+	vs, err := s.t.History(ctx, uscc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*legalentity.LegalEntity, len(vs))
+	for i, v := range vs {
+		if out[i], err = fromVersion(v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// writeTerms indexes the current and former names for Search, inside the
+// writing transaction.
+func writeTerms(ctx context.Context, tx *store.Tx, cur *temporal.Version) error {
+	e, err := decode(cur.Doc)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM legal_entity_terms WHERE uscc = ?`, cur.Key); err != nil {
+		return fmt.Errorf("clear search terms: %w", err)
+	}
 	type row struct{ term, field string }
 	var rows []row
 	seen := map[row]bool{}
@@ -146,17 +187,12 @@ func writeTerms(ctx context.Context, tx *store.Tx, e *legalentity.LegalEntity) e
 	const batch = 200
 	for start := 0; start < len(rows); start += batch {
 		end := min(start+batch, len(rows))
-		var b strings.Builder
 		args := make([]any, 0, 3*(end-start))
-		b.WriteString(`INSERT INTO legal_entity_terms (term, uscc, field) VALUES `)
-		for i, r := range rows[start:end] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?)")
-			args = append(args, r.term, e.USCC, r.field)
+		for _, r := range rows[start:end] {
+			args = append(args, r.term, cur.Key, r.field)
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		q := `INSERT INTO legal_entity_terms (term, uscc, field) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", end-start), ", ")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("index search terms: %w", err)
 		}
 	}
@@ -206,9 +242,28 @@ func parseOrderBy(s string) (col string, desc bool, err error) {
 	return col, len(f) == 2 && strings.EqualFold(f[1], "desc"), nil
 }
 
-func compileFilter(f string) (string, []any, error) {
-	// Compile's errors already name the "filter" field.
-	return filterSchema.Compile(f)
+// conditions returns the WHERE conditions shared by List and Search: the
+// point in time, retirement, and the filter (whose errors name "filter").
+func conditions(at history.Point, showRetired bool, f string) ([]string, []any, error) {
+	where, args := temporal.At(at)
+	conds := []string{where}
+	if !showRetired {
+		conds = append(conds, "deleted = 0")
+	}
+	fw, fargs, err := filterSchema.Compile(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fw != "" {
+		conds = append(conds, "("+fw+")")
+		args = append(args, fargs...)
+	}
+	return conds, args, nil
+}
+
+// binding identifies a query for its page tokens.
+func binding(kind string, at history.Point, showRetired bool, parts ...string) string {
+	return strings.Join(append([]string{kind, at.String(), fmt.Sprint(showRetired)}, parts...), "\x00")
 }
 
 func (s *Store) List(ctx context.Context, q legalentity.ListQuery) (legalentity.Page, error) {
@@ -216,34 +271,29 @@ func (s *Store) List(ctx context.Context, q legalentity.ListQuery) (legalentity.
 	if err != nil {
 		return legalentity.Page{}, err
 	}
-	where, args, err := compileFilter(q.Filter)
+	conds, args, err := conditions(q.At, q.ShowRetired, q.Filter)
 	if err != nil {
 		return legalentity.Page{}, err
 	}
-	binding := "list\x00" + q.Filter + "\x00" + q.OrderBy
-	tok, err := page.Decode(binding, q.PageToken)
+	bind := binding("list", q.At, q.ShowRetired, q.Filter, q.OrderBy)
+	tok, err := page.Decode(bind, q.PageToken)
 	if err != nil {
 		return legalentity.Page{}, err
-	}
-	var conds []string
-	if where != "" {
-		conds = append(conds, "("+where+")")
 	}
 	cmp, dir := ">", "ASC"
 	if desc {
 		cmp, dir = "<", "DESC"
 	}
-	if len(tok.After) == 2 {
+	switch len(tok.After) {
+	case 0:
+	case 2:
 		conds = append(conds, fmt.Sprintf("(%s, uscc) %s (?, ?)", col, cmp))
 		args = append(args, tok.After[0], tok.After[1])
-	} else if len(tok.After) != 0 {
-		return legalentity.Page{}, errs.Field("page_token", "is not a list token")
+	default:
+		return legalentity.Page{}, errs.Field("page_token", "is not a token of this list")
 	}
-	query := `SELECT doc, ` + col + ` FROM legal_entities`
-	if len(conds) > 0 {
-		query += ` WHERE ` + strings.Join(conds, " AND ")
-	}
-	query += fmt.Sprintf(` ORDER BY %s %s, uscc %s LIMIT ?`, col, dir, dir)
+	query := `SELECT ` + s.t.VersionColumns() + `, ` + col + ` FROM legal_entities WHERE ` + strings.Join(conds, " AND ") +
+		fmt.Sprintf(` ORDER BY %s %s, uscc %s LIMIT ?`, col, dir, dir)
 	args = append(args, q.PageSize+1)
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -253,16 +303,17 @@ func (s *Store) List(ctx context.Context, q legalentity.ListQuery) (legalentity.
 	var out legalentity.Page
 	var lastKey string
 	for rows.Next() {
-		var doc, key string
-		if err := rows.Scan(&doc, &key); err != nil {
+		var key string
+		v, err := temporal.ScanVersion(rows, &key)
+		if err != nil {
 			return legalentity.Page{}, fmt.Errorf("scan: %w", err)
 		}
 		if len(out.Entities) == q.PageSize {
 			last := out.Entities[len(out.Entities)-1]
-			out.NextPageToken = page.Encode(binding, page.Token{After: []string{lastKey, last.USCC}})
+			out.NextPageToken = page.Encode(bind, page.Token{After: []string{lastKey, last.USCC}})
 			break
 		}
-		e, err := decode(doc)
+		e, err := fromVersion(v)
 		if err != nil {
 			return legalentity.Page{}, err
 		}
@@ -280,38 +331,39 @@ func (s *Store) Search(ctx context.Context, q legalentity.SearchQuery) (legalent
 	if len(terms) > 64 {
 		terms = terms[:64]
 	}
-	where, fargs, err := compileFilter(q.Filter)
+	conds, cargs, err := conditions(q.At, q.ShowRetired, q.Filter)
 	if err != nil {
 		return legalentity.SearchPage{}, err
 	}
-	binding := "search\x00" + q.Query + "\x00" + q.Filter
-	tok, err := page.Decode(binding, q.PageToken)
+	bind := binding("search", q.At, q.ShowRetired, q.Query, q.Filter)
+	tok, err := page.Decode(bind, q.PageToken)
 	if err != nil {
 		return legalentity.SearchPage{}, err
 	}
 	// A match must share most of the query's terms; ranking then prefers
-	// more shared terms, then an exact or prefix match of the current name,
+	// more shared terms, then an exact or prefix match of the current name
+	// (compared normalised, so case and full-width forms do not matter),
 	// then shorter names.
 	need := int(math.Ceil(float64(len(terms)) * 2 / 3))
-	args := make([]any, 0, len(terms)+len(fargs)+6)
+	norm := textsearch.Normalize(q.Query)
+	args := []any{norm, likePrefix(norm)}
 	for _, t := range terms {
 		args = append(args, t)
 	}
 	args = append(args, need)
-	query := `SELECT e.doc, m.hits,
-			CASE WHEN e.display_name = ? THEN 2 WHEN e.display_name LIKE ? ESCAPE '\' THEN 1 ELSE 0 END
+	args = append(args, cargs...)
+	query := `SELECT ` + s.t.VersionColumns() + `, hits,
+			CASE WHEN search_name = ? THEN 2 WHEN search_name LIKE ? ESCAPE '\' THEN 1 ELSE 0 END AS bonus
 		FROM (
-			SELECT uscc, MAX(hits) AS hits FROM (
-				SELECT uscc, field, COUNT(DISTINCT term) AS hits FROM legal_entity_terms
-				WHERE term IN (` + placeholders(len(terms)) + `) GROUP BY uscc, field
-			) x GROUP BY uscc HAVING MAX(hits) >= ?
-		) m JOIN legal_entities e ON e.uscc = m.uscc`
-	args = append([]any{q.Query, likePrefix(q.Query)}, args...)
-	if where != "" {
-		query += ` WHERE ` + where
-		args = append(args, fargs...)
-	}
-	query += ` ORDER BY m.hits DESC, 3 DESC, LENGTH(e.display_name), e.uscc LIMIT ? OFFSET ?`
+			SELECT e.*, m.hits FROM (
+				SELECT uscc AS matched, MAX(hits) AS hits FROM (
+					SELECT uscc, field, COUNT(DISTINCT term) AS hits FROM legal_entity_terms
+					WHERE term IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(terms)), ", ") + `) GROUP BY uscc, field
+				) x GROUP BY uscc HAVING MAX(hits) >= ?
+			) m JOIN legal_entities e ON e.uscc = m.matched
+		) r
+		WHERE ` + strings.Join(conds, " AND ") + `
+		ORDER BY hits DESC, bonus DESC, LENGTH(display_name), uscc LIMIT ? OFFSET ?`
 	args = append(args, q.PageSize+1, tok.Offset)
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -320,16 +372,16 @@ func (s *Store) Search(ctx context.Context, q legalentity.SearchQuery) (legalent
 	defer rows.Close()
 	var out legalentity.SearchPage
 	for rows.Next() {
-		var doc string
 		var hits, bonus int
-		if err := rows.Scan(&doc, &hits, &bonus); err != nil {
+		v, err := temporal.ScanVersion(rows, &hits, &bonus)
+		if err != nil {
 			return legalentity.SearchPage{}, fmt.Errorf("scan: %w", err)
 		}
 		if len(out.Hits) == q.PageSize {
-			out.NextPageToken = page.Encode(binding, page.Token{Offset: tok.Offset + q.PageSize})
+			out.NextPageToken = page.Encode(bind, page.Token{Offset: tok.Offset + q.PageSize})
 			break
 		}
-		e, err := decode(doc)
+		e, err := fromVersion(v)
 		if err != nil {
 			return legalentity.SearchPage{}, err
 		}
@@ -360,11 +412,87 @@ func matchedName(e *legalentity.LegalEntity, terms []string) string {
 	return best
 }
 
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}
-
 func likePrefix(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s) + "%"
+}
+
+func toChange(c temporal.Change) (legalentity.Change, error) {
+	e, err := decode(c.Doc)
+	if err != nil {
+		return legalentity.Change{}, fmt.Errorf("change %d: %w", c.Sequence, err)
+	}
+	e.Retired = c.Deleted
+	return legalentity.Change{
+		Sequence: c.Sequence, USCC: c.Key, Action: c.Action, Entity: e,
+		Version: history.Info{Version: c.Version, ValidFrom: c.ValidFrom, ValidTo: c.ValidTo, KnownFrom: c.KnownAt, Action: c.Action, Sequence: c.Sequence},
+	}, nil
+}
+
+func toChanges(cs []temporal.Change) ([]legalentity.Change, error) {
+	out := make([]legalentity.Change, 0, len(cs))
+	for _, c := range cs {
+		if c.Collection != Collection {
+			continue
+		}
+		lc, err := toChange(c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lc)
+	}
+	return out, nil
+}
+
+func (s *Store) Changes(ctx context.Context, after int64, max int) ([]legalentity.Change, int64, error) {
+	head, err := s.feed.Head(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	cs, err := s.feed.Changes(ctx, after, head, max)
+	if err != nil {
+		return nil, 0, err
+	}
+	out, err := toChanges(cs)
+	return out, head, err
+}
+
+func (s *Store) Watch(ctx context.Context, after int64, send func([]legalentity.Change) error) error {
+	return s.feed.Watch(ctx, after, 500, func(cs []temporal.Change) error {
+		out, err := toChanges(cs)
+		if err != nil {
+			return err
+		}
+		return send(out)
+	})
+}
+
+func (s *Store) Export(ctx context.Context, at int64, fn func(*legalentity.LegalEntity) error) (int64, error) {
+	return s.t.Snapshot(ctx, at, func(v *temporal.Version) error {
+		e, err := fromVersion(v)
+		if err != nil {
+			return err
+		}
+		return fn(e)
+	})
+}
+
+func (s *Store) Delta(ctx context.Context, after, upTo int64, fn func(legalentity.Change) error) error {
+	if upTo <= 0 {
+		head, err := s.feed.Head(ctx)
+		if err != nil {
+			return err
+		}
+		upTo = head
+	}
+	return s.feed.Delta(ctx, after, upTo, func(c temporal.Change) error {
+		if c.Collection != Collection {
+			return nil
+		}
+		lc, err := toChange(c)
+		if err != nil {
+			return err
+		}
+		return fn(lc)
+	})
 }

@@ -1,0 +1,7 @@
+package legalentity
+
+import "time"
+
+// SetClock replaces the service's clock, for tests in package
+// legalentity_test that need a moving "now".
+func SetClock(s *Service, now func() time.Time) { s.now = now }
