@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -209,6 +210,56 @@ func TestCluster(t *testing.T) {
 			if !seen[want] {
 				t.Errorf("the trace has no %s span (saw %v)", want, seen)
 			}
+		}
+	})
+
+	t.Run("history and the change feed over REST", func(t *testing.T) {
+		r := rest(t, "GET", base+"/v1/legalentity/changes?after_sequence=0&max=10", "")
+		changes, _ := r.body["changes"].([]any)
+		if r.code != 200 || len(changes) != 2 || r.body["headSequence"] != "2" {
+			t.Fatalf("changes: %d %v", r.code, r.body)
+		}
+		if v := rest(t, "GET", base+"/v1/"+name+"/versions", ""); v.code != 200 || len(v.body["versions"].([]any)) != 3 {
+			t.Fatalf("versions: %d %v", v.code, v.body)
+		}
+		first := changes[0].(map[string]any)["version"].(map[string]any)["knownFrom"].(string)
+		if old := rest(t, "GET", base+"/v1/"+name+"?known_at="+first, ""); old.code != 200 || old.body["businessScope"] != entity.GetBusinessScope() {
+			t.Fatalf("get known_at %s: %d %v", first, old.code, old.body)
+		}
+
+		// The watch stream is newline-delimited JSON: replay, then live.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/legalentity/changes:watch?after_sequence=1", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		lines := bufio.NewScanner(resp.Body)
+		next := func() map[string]any {
+			if !lines.Scan() {
+				t.Fatalf("watch stream ended: %v", lines.Err())
+			}
+			var msg struct {
+				Result map[string]any `json:"result"`
+			}
+			if err := json.Unmarshal(lines.Bytes(), &msg); err != nil {
+				t.Fatalf("watch line %q: %v", lines.Text(), err)
+			}
+			return msg.Result
+		}
+		if ch := next(); ch["sequence"] != "2" {
+			t.Fatalf("replayed change = %v", ch)
+		}
+		if r := rest(t, "DELETE", base+"/v1/"+name, ""); r.code != 200 || r.body["retired"] != true {
+			t.Fatalf("delete: %d %v", r.code, r.body)
+		}
+		if ch := next(); ch["sequence"] != "3" || ch["action"] != "CHANGE_ACTION_RETIRED" {
+			t.Fatalf("live change = %v", ch)
+		}
+		if r := rest(t, "GET", base+"/v1/"+name, ""); r.code != 200 || r.body["retired"] != true {
+			t.Fatalf("get retired: %d %v", r.code, r.body)
 		}
 	})
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -29,12 +30,19 @@ import (
 // (interceptors, validation, error mapping) on a fresh SQLite file.
 func newClient(t testing.TB) legalentityv1.LegalEntityServiceClient {
 	t.Helper()
+	c, _ := serve(t, filepath.Join(t.TempDir(), "le.db"))
+	return c
+}
+
+// serve runs the registry on the SQLite file at path until stop is called
+// (or the test ends).
+func serve(t testing.TB, path string) (c legalentityv1.LegalEntityServiceClient, stop func()) {
+	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{SQLitePath: filepath.Join(t.TempDir(), "le.db"), Name: "legalentity"})
+	db, err := store.Open(ctx, store.Options{SQLitePath: path, Name: "legalentity"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
 	st, err := sqlstore.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +54,14 @@ func newClient(t testing.TB) legalentityv1.LegalEntityServiceClient {
 	api.Register(srv, legalentity.NewService(st))
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			srv.Shutdown(context.Background())
+			db.Close()
+		})
+	}
+	t.Cleanup(stop)
 	conn, err := grpc.NewClient("passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -57,7 +72,7 @@ func newClient(t testing.TB) legalentityv1.LegalEntityServiceClient {
 	if resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: api.ServiceName}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("health of %s = %v, %v", api.ServiceName, resp.GetStatus(), err)
 	}
-	return legalentityv1.NewLegalEntityServiceClient(conn)
+	return legalentityv1.NewLegalEntityServiceClient(conn), stop
 }
 
 func sample(i int) *legalentityv1.LegalEntity { return demo.LegalEntities(demo.DefaultSeed, i+1)[i] }
@@ -271,5 +286,33 @@ func TestValidateOnlyStoresNothing(t *testing.T) {
 	_, err := c.GetLegalEntity(ctx, &legalentityv1.GetLegalEntityRequest{Name: "legalEntities/" + in.GetUscc()})
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("after validate_only, Get = %v, want NotFound", err)
+	}
+}
+
+func TestFeedSequencesContinueAfterARestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "le.db")
+	c, stop := serve(t, path)
+	for i := 0; i < 3; i++ {
+		if _, err := c.CreateLegalEntity(ctx, &legalentityv1.CreateLegalEntityRequest{LegalEntity: sample(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop()
+	c, _ = serve(t, path)
+	if _, err := c.CreateLegalEntity(ctx, &legalentityv1.CreateLegalEntityRequest{LegalEntity: sample(3)}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.ListLegalEntityChanges(ctx, &legalentityv1.ListLegalEntityChangesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetHeadSequence() != 4 || len(resp.GetChanges()) != 4 {
+		t.Fatalf("after a restart: head %d with %d changes, want 4 and 4", resp.GetHeadSequence(), len(resp.GetChanges()))
+	}
+	for i, ch := range resp.GetChanges() {
+		if ch.GetSequence() != int64(i+1) {
+			t.Fatalf("change %d has sequence %d: a gap or a reuse", i, ch.GetSequence())
+		}
 	}
 }
