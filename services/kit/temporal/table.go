@@ -134,6 +134,12 @@ func (s *Store) getAt(ctx context.Context, q store.Querier, key string, p Point)
 	v, err := scanVersion(q.QueryRowContext(ctx, `SELECT `+s.baseColumns()+` FROM `+s.t.Name+
 		` WHERE `+s.t.Key+` = ? AND `+where, append([]any{key}, args...)...))
 	if errors.Is(err, sql.ErrNoRows) {
+		if !p.IsNow() {
+			var n int
+			if q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+s.t.Name+` WHERE `+s.t.Key+` = ?`, key).Scan(&n) == nil && n > 0 {
+				return nil, fmt.Errorf("%s/%s has no version %s: %w", s.t.Collection, key, p, errs.ErrNotFound)
+			}
+		}
 		return nil, errNotFound(s.t.Collection, key)
 	}
 	if err != nil {
