@@ -156,6 +156,15 @@ func (s *Store) History(ctx context.Context, key string) ([]*Version, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s: %w", key, err)
 	}
+	out, err := scanVersions(rows)
+	if err == nil && len(out) == 0 {
+		err = errNotFound(s.t.Collection, key)
+	}
+	return out, err
+}
+
+// scanVersions reads every row selected with VersionColumns and closes rows.
+func scanVersions(rows *sql.Rows) ([]*Version, error) {
 	defer rows.Close()
 	var out []*Version
 	for rows.Next() {
@@ -165,13 +174,7 @@ func (s *Store) History(ctx context.Context, key string) ([]*Version, error) {
 		}
 		out = append(out, v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, errNotFound(s.t.Collection, key)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // Snapshot calls fn with every record's current version as known at
@@ -194,17 +197,8 @@ func (s *Store) Snapshot(ctx context.Context, at int64, fn func(*Version) error)
 		if err != nil {
 			return 0, fmt.Errorf("snapshot of %s: %w", s.t.Collection, err)
 		}
-		var batch []*Version
-		for rows.Next() {
-			v, err := scanVersion(rows)
-			if err != nil {
-				rows.Close()
-				return 0, err
-			}
-			batch = append(batch, v)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		batch, err := scanVersions(rows)
+		if err != nil {
 			return 0, err
 		}
 		for _, v := range batch {
@@ -421,16 +415,8 @@ func (s *Store) currentKnowledge(ctx context.Context, tx *store.Tx, key string) 
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
-	defer rows.Close()
-	var out []*Version
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanVersions(rows)
+	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
