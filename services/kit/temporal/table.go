@@ -25,8 +25,17 @@ type Table struct {
 	Columns []string
 	Values  func(doc []byte) ([]any, error)
 	// AfterWrite, when set, runs inside every writing transaction with the
-	// record's current version, to keep side tables (search terms) in step.
+	// record's current version, to keep the registry's side tables in step.
 	AfterWrite func(ctx context.Context, tx *store.Tx, cur *Version) error
+
+	// Search (optional): Terms returns the texts to index per field name
+	// (e.g. "name": the current name, "former": former names); they go into
+	// TermsTable (term TEXT, <Key> TEXT, field TEXT, PRIMARY KEY (term,
+	// <Key>, field)) on every write. NameColumn is a column holding the
+	// main name normalised by textsearch.Normalize, for ranking.
+	Terms      func(doc []byte) (map[string][]string, error)
+	TermsTable string
+	NameColumn string
 }
 
 // Store reads and writes one temporal table.
@@ -493,6 +502,11 @@ func (s *Store) record(ctx context.Context, tx *store.Tx, written, current *Vers
 		boolInt(current.Deleted), string(current.Doc))
 	if err != nil {
 		return fmt.Errorf("record change %d: %w", written.Sequence, err)
+	}
+	if s.t.Terms != nil {
+		if err := s.writeTerms(ctx, tx, current); err != nil {
+			return err
+		}
 	}
 	if s.t.AfterWrite != nil {
 		return s.t.AfterWrite(ctx, tx, current)

@@ -5,16 +5,12 @@ package api
 
 import (
 	"context"
-	"strconv"
 	"strings"
-	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
-	typev1 "github.com/zhbase/zhbase/proto/zhbase/type/v1"
-	"github.com/zhbase/zhbase/services/kit/errs"
-	"github.com/zhbase/zhbase/services/kit/history"
+	"github.com/zhbase/zhbase/services/kit/apiconv"
 	"github.com/zhbase/zhbase/services/kit/protomask"
 	"github.com/zhbase/zhbase/services/kit/server"
 	"github.com/zhbase/zhbase/services/legalentity"
@@ -55,7 +51,7 @@ func (h *Handler) GetLegalEntity(ctx context.Context, req *legalentityv1.GetLega
 	if err := protomask.Check(&legalentityv1.LegalEntity{}, paths, "read_mask"); err != nil {
 		return nil, err
 	}
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -74,14 +70,14 @@ func (h *Handler) UpdateLegalEntity(ctx context.Context, req *legalentityv1.Upda
 	if err != nil {
 		return nil, err
 	}
-	revision, err := parseEtag(in.GetEtag(), "legal_entity.etag")
+	revision, err := apiconv.ParseEtag(in.GetEtag(), "legal_entity.etag")
 	if err != nil {
 		return nil, err
 	}
 	paths := protomask.Normalize(&legalentityv1.LegalEntity{}, req.GetUpdateMask().GetPaths())
 	e, err := h.svc.Update(ctx, uscc, fromProto(in), paths, legalentity.UpdateOptions{
 		Revision: revision, ValidateOnly: req.GetValidateOnly(),
-		EffectiveFrom: timeOf(req.GetEffectiveTime()), Correction: req.GetCorrection(),
+		EffectiveFrom: apiconv.Time(req.GetEffectiveTime()), Correction: req.GetCorrection(),
 	})
 	if err != nil {
 		return nil, err
@@ -94,7 +90,7 @@ func (h *Handler) ListLegalEntities(ctx context.Context, req *legalentityv1.List
 	if err := protomask.Check(&legalentityv1.LegalEntity{}, paths, "read_mask"); err != nil {
 		return nil, err
 	}
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +111,7 @@ func (h *Handler) ListLegalEntities(ctx context.Context, req *legalentityv1.List
 }
 
 func (h *Handler) SearchLegalEntities(ctx context.Context, req *legalentityv1.SearchLegalEntitiesRequest) (*legalentityv1.SearchLegalEntitiesResponse, error) {
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -140,11 +136,11 @@ func (h *Handler) DeleteLegalEntity(ctx context.Context, req *legalentityv1.Dele
 	if err != nil {
 		return nil, err
 	}
-	revision, err := parseEtag(req.GetEtag(), "etag")
+	revision, err := apiconv.ParseEtag(req.GetEtag(), "etag")
 	if err != nil {
 		return nil, err
 	}
-	e, err := h.svc.Delete(ctx, uscc, legalentity.DeleteOptions{Revision: revision, EffectiveFrom: timeOf(req.GetEffectiveTime())})
+	e, err := h.svc.Delete(ctx, uscc, legalentity.DeleteOptions{Revision: revision, EffectiveFrom: apiconv.Time(req.GetEffectiveTime())})
 	if err != nil {
 		return nil, err
 	}
@@ -156,11 +152,11 @@ func (h *Handler) RenameLegalEntity(ctx context.Context, req *legalentityv1.Rena
 	if err != nil {
 		return nil, err
 	}
-	revision, err := parseEtag(req.GetEtag(), "etag")
+	revision, err := apiconv.ParseEtag(req.GetEtag(), "etag")
 	if err != nil {
 		return nil, err
 	}
-	e, err := h.svc.Rename(ctx, uscc, req.GetNewUscc(), legalentity.RenameOptions{Revision: revision, EffectiveFrom: timeOf(req.GetEffectiveTime())})
+	e, err := h.svc.Rename(ctx, uscc, req.GetNewUscc(), legalentity.RenameOptions{Revision: revision, EffectiveFrom: apiconv.Time(req.GetEffectiveTime())})
 	if err != nil {
 		return nil, err
 	}
@@ -229,82 +225,21 @@ func (h *Handler) ExportLegalEntityDelta(req *legalentityv1.ExportLegalEntityDel
 	})
 }
 
-// point turns a request's time-travel fields into a history point.
-func point(validAt, knownAt *timestamppb.Timestamp, current bool) (history.Point, error) {
-	var v errs.Violations
-	for field, ts := range map[string]*timestamppb.Timestamp{"valid_at": validAt, "known_at": knownAt} {
-		if ts != nil {
-			v.Check(field, ts.CheckValid())
-		}
-	}
-	if err := v.Err(); err != nil {
-		return history.Point{}, err
-	}
-	return history.NewPoint(timeOf(validAt), timeOf(knownAt), current, time.Now())
-}
-
-func timeOf(ts *timestamppb.Timestamp) time.Time {
-	if ts == nil {
-		return time.Time{}
-	}
-	return ts.AsTime()
-}
-
-func parseEtag(etag, field string) (int64, error) {
-	if etag == "" {
-		return 0, nil
-	}
-	revision, err := strconv.ParseInt(etag, 10, 64)
-	if err != nil || revision <= 0 {
-		return 0, errs.Field(field, "is not an etag this registry issued")
-	}
-	return revision, nil
-}
-
-func redirectName(uscc string) string {
-	if uscc == "" {
-		return ""
-	}
-	return legalentity.ResourceName(uscc)
-}
+func redirectName(uscc string) string { return apiconv.Name("legalEntities", uscc) }
 
 func changeProto(c legalentity.Change) *legalentityv1.LegalEntityChange {
 	return &legalentityv1.LegalEntityChange{
 		Sequence:    c.Sequence,
 		Name:        legalentity.ResourceName(c.USCC),
-		Action:      actionProto(c.Action),
-		Version:     versionInfo(c.Version),
+		Action:      apiconv.Action(c.Action),
+		Version:     apiconv.VersionInfo(c.Version),
 		LegalEntity: toProto(c.Entity),
-	}
-}
-
-func actionProto(a history.Action) typev1.ChangeAction {
-	return typev1.ChangeAction(typev1.ChangeAction_value["CHANGE_ACTION_"+string(a)])
-}
-
-func versionInfo(v history.Info) *typev1.VersionInfo {
-	if v.Version == 0 {
-		return nil
-	}
-	ts := func(t time.Time) *timestamppb.Timestamp {
-		if t.IsZero() {
-			return nil
-		}
-		return timestamppb.New(t)
-	}
-	return &typev1.VersionInfo{
-		Version: v.Version, ValidFrom: ts(v.ValidFrom), ValidTo: ts(v.ValidTo), KnownFrom: ts(v.KnownFrom), KnownTo: ts(v.KnownTo),
-		Action: actionProto(v.Action), Sequence: v.Sequence,
 	}
 }
 
 // parseName extracts the USCC from `legalEntities/{uscc}`.
 func parseName(name, field string) (string, error) {
-	uscc, ok := strings.CutPrefix(name, "legalEntities/")
-	if !ok || uscc == "" || strings.Contains(uscc, "/") {
-		return "", errs.Field(field, "must look like legalEntities/{uscc}, got %q", name)
-	}
-	return uscc, nil
+	return apiconv.ParseName(name, "legalEntities", field)
 }
 
 func fromProto(m *legalentityv1.LegalEntity) *legalentity.LegalEntity {
@@ -346,10 +281,10 @@ func toProto(e *legalentity.LegalEntity) *legalentityv1.LegalEntity {
 		CheckCharacterInvalid: e.CheckCharInvalid,
 		CreateTime:            timestamppb.New(e.CreateTime),
 		UpdateTime:            timestamppb.New(e.UpdateTime),
-		Etag:                  strconv.FormatInt(e.Revision, 10),
+		Etag:                  apiconv.Etag(e.Revision),
 		Retired:               e.Retired,
 		RedirectedFrom:        redirectName(e.RedirectedFrom),
-		Version:               versionInfo(e.Version),
+		Version:               apiconv.VersionInfo(e.Version),
 	}
 	if e.Representative != (legalentity.Representative{}) {
 		m.LegalRepresentative = &legalentityv1.LegalRepresentative{Name: e.Representative.Name, IdNumber: e.Representative.IDNumber}

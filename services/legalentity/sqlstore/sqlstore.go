@@ -10,14 +10,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"math"
 	"strings"
 	"time"
 
 	"github.com/zhbase/zhbase/services/kit/errs"
 	"github.com/zhbase/zhbase/services/kit/filter"
 	"github.com/zhbase/zhbase/services/kit/history"
-	"github.com/zhbase/zhbase/services/kit/page"
 	"github.com/zhbase/zhbase/services/kit/store"
 	"github.com/zhbase/zhbase/services/kit/temporal"
 	"github.com/zhbase/zhbase/services/kit/textsearch"
@@ -64,7 +62,15 @@ func Open(ctx context.Context, db *store.DB) (*Store, error) {
 			return []any{e.Name, textsearch.Normalize(e.Name), string(e.Type), string(e.Status), e.IndustryCode,
 				e.Address.DivisionCode, e.EstablishedOn, store.FormatTime(e.UpdateTime)}, nil
 		},
-		AfterWrite: writeTerms,
+		Terms: func(doc []byte) (map[string][]string, error) {
+			e, err := decode(doc)
+			if err != nil {
+				return nil, err
+			}
+			return map[string][]string{"name": {e.Name}, "former": e.FormerNames}, nil
+		},
+		TermsTable: "legal_entity_terms",
+		NameColumn: "search_name",
 	})
 	return s, nil
 }
@@ -158,47 +164,6 @@ func (s *Store) History(ctx context.Context, uscc string) ([]*legalentity.LegalE
 	return out, nil
 }
 
-// writeTerms indexes the current and former names for Search, inside the
-// writing transaction.
-func writeTerms(ctx context.Context, tx *store.Tx, cur *temporal.Version) error {
-	e, err := decode(cur.Doc)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM legal_entity_terms WHERE uscc = ?`, cur.Key); err != nil {
-		return fmt.Errorf("clear search terms: %w", err)
-	}
-	type row struct{ term, field string }
-	var rows []row
-	seen := map[row]bool{}
-	add := func(text, field string) {
-		for _, t := range textsearch.Terms(text) {
-			r := row{t, field}
-			if !seen[r] {
-				seen[r] = true
-				rows = append(rows, r)
-			}
-		}
-	}
-	add(e.Name, "name")
-	for _, n := range e.FormerNames {
-		add(n, "former")
-	}
-	const batch = 200
-	for start := 0; start < len(rows); start += batch {
-		end := min(start+batch, len(rows))
-		args := make([]any, 0, 3*(end-start))
-		for _, r := range rows[start:end] {
-			args = append(args, r.term, cur.Key, r.field)
-		}
-		q := `INSERT INTO legal_entity_terms (term, uscc, field) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", end-start), ", ")
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("index search terms: %w", err)
-		}
-	}
-	return nil
-}
-
 // filterSchema maps the API's filter fields to columns.
 var filterSchema = filter.Schema{
 	"status":                           {Column: "status", Kind: filter.Enum, Enum: enumValues(legalentity.Statuses), Prefix: "ENTITY_STATUS_"},
@@ -242,153 +207,55 @@ func parseOrderBy(s string) (col string, desc bool, err error) {
 	return col, len(f) == 2 && strings.EqualFold(f[1], "desc"), nil
 }
 
-// conditions returns the WHERE conditions shared by List and Search: the
-// point in time, retirement, and the filter (whose errors name "filter").
-func conditions(at history.Point, showRetired bool, f string) ([]string, []any, error) {
-	where, args := temporal.At(at)
-	conds := []string{where}
-	if !showRetired {
-		conds = append(conds, "deleted = 0")
-	}
-	fw, fargs, err := filterSchema.Compile(f)
-	if err != nil {
-		return nil, nil, err
-	}
-	if fw != "" {
-		conds = append(conds, "("+fw+")")
-		args = append(args, fargs...)
-	}
-	return conds, args, nil
-}
-
-// binding identifies a query for its page tokens.
-func binding(kind string, at history.Point, showRetired bool, parts ...string) string {
-	return strings.Join(append([]string{kind, at.String(), fmt.Sprint(showRetired)}, parts...), "\x00")
-}
-
 func (s *Store) List(ctx context.Context, q legalentity.ListQuery) (legalentity.Page, error) {
 	col, desc, err := parseOrderBy(q.OrderBy)
 	if err != nil {
 		return legalentity.Page{}, err
 	}
-	conds, args, err := conditions(q.At, q.ShowRetired, q.Filter)
+	where, args, err := filterSchema.Compile(q.Filter) // its errors name "filter"
 	if err != nil {
 		return legalentity.Page{}, err
 	}
-	bind := binding("list", q.At, q.ShowRetired, q.Filter, q.OrderBy)
-	tok, err := page.Decode(bind, q.PageToken)
+	vs, next, err := s.t.List(ctx, temporal.ListQuery{
+		At: q.At, ShowDeleted: q.ShowRetired, Where: where, Args: args, OrderBy: col, Desc: desc,
+		PageSize: q.PageSize, PageToken: q.PageToken, Binding: q.Filter + "\x00" + q.OrderBy,
+	})
 	if err != nil {
 		return legalentity.Page{}, err
 	}
-	cmp, dir := ">", "ASC"
-	if desc {
-		cmp, dir = "<", "DESC"
-	}
-	switch len(tok.After) {
-	case 0:
-	case 2:
-		conds = append(conds, fmt.Sprintf("(%s, uscc) %s (?, ?)", col, cmp))
-		args = append(args, tok.After[0], tok.After[1])
-	default:
-		return legalentity.Page{}, errs.Field("page_token", "is not a token of this list")
-	}
-	query := `SELECT ` + s.t.VersionColumns() + `, ` + col + ` FROM legal_entities WHERE ` + strings.Join(conds, " AND ") +
-		fmt.Sprintf(` ORDER BY %s %s, uscc %s LIMIT ?`, col, dir, dir)
-	args = append(args, q.PageSize+1)
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return legalentity.Page{}, fmt.Errorf("select: %w", err)
-	}
-	defer rows.Close()
-	var out legalentity.Page
-	var lastKey string
-	for rows.Next() {
-		var key string
-		v, err := temporal.ScanVersion(rows, &key)
-		if err != nil {
-			return legalentity.Page{}, fmt.Errorf("scan: %w", err)
-		}
-		if len(out.Entities) == q.PageSize {
-			last := out.Entities[len(out.Entities)-1]
-			out.NextPageToken = page.Encode(bind, page.Token{After: []string{lastKey, last.USCC}})
-			break
-		}
+	out := legalentity.Page{NextPageToken: next}
+	for _, v := range vs {
 		e, err := fromVersion(v)
 		if err != nil {
 			return legalentity.Page{}, err
 		}
 		out.Entities = append(out.Entities, e)
-		lastKey = key
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (s *Store) Search(ctx context.Context, q legalentity.SearchQuery) (legalentity.SearchPage, error) {
+	where, args, err := filterSchema.Compile(q.Filter)
+	if err != nil {
+		return legalentity.SearchPage{}, err
+	}
+	hits, next, err := s.t.Search(ctx, temporal.SearchQuery{
+		Query: q.Query, At: q.At, ShowDeleted: q.ShowRetired, Where: where, Args: args,
+		PageSize: q.PageSize, PageToken: q.PageToken, Binding: q.Filter,
+	})
+	if err != nil {
+		return legalentity.SearchPage{}, err
+	}
 	terms := textsearch.QueryTerms(q.Query)
-	if len(terms) == 0 {
-		return legalentity.SearchPage{}, errs.Field("query", "has no searchable characters")
-	}
-	if len(terms) > 64 {
-		terms = terms[:64]
-	}
-	conds, cargs, err := conditions(q.At, q.ShowRetired, q.Filter)
-	if err != nil {
-		return legalentity.SearchPage{}, err
-	}
-	bind := binding("search", q.At, q.ShowRetired, q.Query, q.Filter)
-	tok, err := page.Decode(bind, q.PageToken)
-	if err != nil {
-		return legalentity.SearchPage{}, err
-	}
-	// A match must share most of the query's terms; ranking then prefers
-	// more shared terms, then an exact or prefix match of the current name
-	// (compared normalised, so case and full-width forms do not matter),
-	// then shorter names.
-	need := int(math.Ceil(float64(len(terms)) * 2 / 3))
-	norm := textsearch.Normalize(q.Query)
-	args := []any{norm, likePrefix(norm)}
-	for _, t := range terms {
-		args = append(args, t)
-	}
-	args = append(args, need)
-	args = append(args, cargs...)
-	query := `SELECT ` + s.t.VersionColumns() + `, hits,
-			CASE WHEN search_name = ? THEN 2 WHEN search_name LIKE ? ESCAPE '\' THEN 1 ELSE 0 END AS bonus
-		FROM (
-			SELECT e.*, m.hits FROM (
-				SELECT uscc AS matched, MAX(hits) AS hits FROM (
-					SELECT uscc, field, COUNT(DISTINCT term) AS hits FROM legal_entity_terms
-					WHERE term IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(terms)), ", ") + `) GROUP BY uscc, field
-				) x GROUP BY uscc HAVING MAX(hits) >= ?
-			) m JOIN legal_entities e ON e.uscc = m.matched
-		) r
-		WHERE ` + strings.Join(conds, " AND ") + `
-		ORDER BY hits DESC, bonus DESC, LENGTH(display_name), uscc LIMIT ? OFFSET ?`
-	args = append(args, q.PageSize+1, tok.Offset)
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return legalentity.SearchPage{}, fmt.Errorf("search: %w", err)
-	}
-	defer rows.Close()
-	var out legalentity.SearchPage
-	for rows.Next() {
-		var hits, bonus int
-		v, err := temporal.ScanVersion(rows, &hits, &bonus)
-		if err != nil {
-			return legalentity.SearchPage{}, fmt.Errorf("scan: %w", err)
-		}
-		if len(out.Hits) == q.PageSize {
-			out.NextPageToken = page.Encode(bind, page.Token{Offset: tok.Offset + q.PageSize})
-			break
-		}
-		e, err := fromVersion(v)
+	out := legalentity.SearchPage{NextPageToken: next}
+	for _, h := range hits {
+		e, err := fromVersion(h.Version)
 		if err != nil {
 			return legalentity.SearchPage{}, err
 		}
-		score := 0.8*float64(hits)/float64(len(terms)) + 0.1*float64(bonus)
-		out.Hits = append(out.Hits, legalentity.SearchHit{Entity: e, Score: score, MatchedName: matchedName(e, terms)})
+		out.Hits = append(out.Hits, legalentity.SearchHit{Entity: e, Score: h.Score, MatchedName: matchedName(e, terms)})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // matchedName picks the current or former name sharing most query terms.
@@ -410,11 +277,6 @@ func matchedName(e *legalentity.LegalEntity, terms []string) string {
 		}
 	}
 	return best
-}
-
-func likePrefix(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s) + "%"
 }
 
 func toChange(c temporal.Change) (legalentity.Change, error) {
