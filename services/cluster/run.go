@@ -19,6 +19,7 @@ import (
 
 	"github.com/zhbase/zhbase/gateway"
 	"github.com/zhbase/zhbase/services/kit/discovery"
+	"github.com/zhbase/zhbase/services/kit/refs"
 	"github.com/zhbase/zhbase/services/kit/server"
 	"github.com/zhbase/zhbase/services/kit/store"
 	"github.com/zhbase/zhbase/services/kit/telemetry"
@@ -45,8 +46,8 @@ type Process struct {
 	gw   *gateway.Gateway
 	http *http.Server
 	hlis net.Listener
-	dbs  []*store.DB
 	regs []*discovery.Registration
+	refs refs.Checker
 }
 
 // Start brings up the modules the configured targets need and returns once
@@ -71,8 +72,9 @@ func Start(ctx context.Context, cfg Config, o Options) (*Process, error) {
 	m.add("etcd", nil, p.startEmbeddedEtcd)
 	m.add("etcd-client", []string{"etcd"}, p.startEtcdClient)
 	m.add("grpc-server", []string{"telemetry"}, p.startGRPCServer)
+	m.add("references", []string{"etcd-client"}, p.startReferences)
 	for _, r := range registries {
-		m.add(r.name, []string{"grpc-server"}, p.startRegistry(r))
+		m.add(r.name, []string{"grpc-server", "references"}, p.startRegistry(r))
 	}
 	m.add("grpc-serve", append([]string{"grpc-server", "etcd-client"}, services...), p.serveGRPC(services))
 	m.add(GatewayTarget, []string{"etcd-client", "telemetry"}, p.startGateway)
@@ -216,7 +218,7 @@ func (p *Process) startRegistry(r registry) func(ctx context.Context) (func(cont
 		if err != nil {
 			return nil, err
 		}
-		if err := r.open(ctx, db, p.srv); err != nil {
+		if err := r.open(ctx, db, p.srv, p.refs); err != nil {
 			db.Close()
 			return nil, err
 		}

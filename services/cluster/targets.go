@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 
+	"github.com/zhbase/zhbase/services/kit/refs"
 	"github.com/zhbase/zhbase/services/kit/server"
 	"github.com/zhbase/zhbase/services/kit/store"
 	"github.com/zhbase/zhbase/services/legalentity"
@@ -15,14 +16,14 @@ import (
 type registry struct {
 	name         string
 	protoService string
-	open         func(ctx context.Context, db *store.DB, srv *server.Server) error
+	open         func(ctx context.Context, db *store.DB, srv *server.Server, refs refs.Checker) error
 }
 
 var registries = []registry{
 	{
 		name:         "legalentity",
 		protoService: legalentityapi.ServiceName,
-		open: func(ctx context.Context, db *store.DB, srv *server.Server) error {
+		open: func(ctx context.Context, db *store.DB, srv *server.Server, _ refs.Checker) error {
 			st, err := legalentitystore.Open(ctx, db)
 			if err != nil {
 				return err

@@ -12,6 +12,9 @@ import (
 	"fmt"
 	"strings"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/zhbase/zhbase/services/kit/errs"
 )
 
@@ -54,4 +57,19 @@ func (r Registry) Check(ctx context.Context, field, name string) error {
 	default:
 		return fmt.Errorf("check %s: %v: %w", name, err, errs.ErrUnavailable)
 	}
+}
+
+// FromStatus converts the error of a gRPC Get into what Lookup returns:
+// NOT_FOUND matches errs.ErrNotFound, INVALID_ARGUMENT errs.ErrInvalid, and
+// anything else stays an error the Checker reports as unavailable.
+func FromStatus(err error) error {
+	switch status.Code(err) {
+	case codes.OK:
+		return nil
+	case codes.NotFound:
+		return fmt.Errorf("%s: %w", status.Convert(err).Message(), errs.ErrNotFound)
+	case codes.InvalidArgument:
+		return fmt.Errorf("%s: %w", status.Convert(err).Message(), errs.ErrInvalid)
+	}
+	return err
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/zhbase/zhbase/services/kit/errs"
 )
 
@@ -35,5 +38,20 @@ func TestRegistryCheck(t *testing.T) {
 				t.Fatalf("Check(%q) = %v, want %v", tt.ref, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestFromStatusKeepsTheMeaningOfGRPCCodes(t *testing.T) {
+	if !errors.Is(FromStatus(status.Error(codes.NotFound, "x")), errs.ErrNotFound) {
+		t.Error("NOT_FOUND must match ErrNotFound")
+	}
+	if !errors.Is(FromStatus(status.Error(codes.InvalidArgument, "x")), errs.ErrInvalid) {
+		t.Error("INVALID_ARGUMENT must match ErrInvalid")
+	}
+	if err := FromStatus(status.Error(codes.Unavailable, "x")); errors.Is(err, errs.ErrNotFound) || err == nil {
+		t.Errorf("UNAVAILABLE became %v", err)
+	}
+	if FromStatus(nil) != nil {
+		t.Error("no error must stay no error")
 	}
 }
