@@ -61,7 +61,10 @@ func (s *Service) Create(ctx context.Context, e *LegalEntity, o CreateOptions) (
 		return e, nil
 	}
 	established, _ := standard.ParseDate(e.EstablishedOn) // validated above
-	if err := s.store.Create(ctx, e, established); err != nil {
+	// The entity existed from the start of that day in China, which is
+	// never after now once validation has passed.
+	y, m, d := established.Date()
+	if err := s.store.Create(ctx, e, time.Date(y, m, d, 0, 0, 0, 0, chinaTime)); err != nil {
 		return nil, fmt.Errorf("create legal entity: %w", err)
 	}
 	return s.store.Get(ctx, e.USCC, history.Point{})
@@ -131,14 +134,19 @@ func (s *Service) Update(ctx context.Context, uscc string, in *LegalEntity, path
 		return s.touch(cur, lenient)
 	}
 	if o.ValidateOnly {
-		cur, err := s.store.Get(ctx, uscc, history.Point{ValidAt: o.EffectiveFrom})
-		if err != nil {
+		// Run the real write, with all its rules, and abort it at the end.
+		var would *LegalEntity
+		_, err := s.store.Update(ctx, uscc, WriteOptions{EffectiveFrom: o.EffectiveFrom, Correction: o.Correction}, func(cur *LegalEntity) error {
+			if err := apply(cur); err != nil {
+				return err
+			}
+			would = cur
+			return errValidateOnly
+		})
+		if !errors.Is(err, errValidateOnly) {
 			return nil, fmt.Errorf("update legal entity: %w", err)
 		}
-		if err := apply(cur); err != nil {
-			return nil, err
-		}
-		return cur, nil
+		return would, nil
 	}
 	e, err := s.store.Update(ctx, uscc, WriteOptions{EffectiveFrom: o.EffectiveFrom, Correction: o.Correction}, apply)
 	if err != nil {
@@ -146,6 +154,9 @@ func (s *Service) Update(ctx context.Context, uscc string, in *LegalEntity, path
 	}
 	return e, nil
 }
+
+// errValidateOnly aborts a write that was only to be validated.
+var errValidateOnly = errors.New("validate only: nothing stored")
 
 // touch validates a changed entity and stamps the write.
 func (s *Service) touch(e *LegalEntity, lenient bool) error {

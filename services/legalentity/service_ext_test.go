@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/zhbase/zhbase/services/kit/errs"
+	"github.com/zhbase/zhbase/services/kit/history"
 	"github.com/zhbase/zhbase/services/kit/standard"
 	"github.com/zhbase/zhbase/services/kit/store"
 	"github.com/zhbase/zhbase/services/kit/store/storetest"
 	"github.com/zhbase/zhbase/services/legalentity"
-	"github.com/zhbase/zhbase/services/legalentity/sqlstore"
 )
 
 // These tests run the Service over the real SQL store on both backends,
@@ -19,11 +19,7 @@ import (
 
 func newService(tb testing.TB, db *store.DB) *legalentity.Service {
 	tb.Helper()
-	st, err := sqlstore.Open(context.Background(), db)
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	return legalentity.NewService(st)
+	return newFixtureOn(tb, db).svc
 }
 
 // newEntity returns the i-th valid enterprise; names share 石化 so that one
@@ -93,7 +89,7 @@ func TestServiceOverTheSQLStore(t *testing.T) {
 
 		t.Run("Get returns the ID number in full", func(t *testing.T) {
 			for uscc, id := range fullID {
-				e, err := svc.Get(ctx, uscc)
+				e, err := svc.Get(ctx, uscc, history.Point{})
 				if err != nil || e.Representative.IDNumber != id {
 					t.Errorf("Get(%s) id_number = %v, %v; want %q", uscc, e, err, id)
 				}
@@ -130,7 +126,7 @@ func TestServiceOverTheSQLStore(t *testing.T) {
 			if err != nil || got.Revision != target.Revision+1 {
 				t.Fatalf("Update = %+v, %v", got, err)
 			}
-			e, err := svc.Get(ctx, target.USCC)
+			e, err := svc.Get(ctx, target.USCC, history.Point{})
 			if err != nil || e.Name != "宁波港城物流有限公司" || e.Revision != target.Revision+1 {
 				t.Fatalf("Get after Update = %+v, %v", e, err)
 			}
@@ -145,7 +141,7 @@ func TestServiceOverTheSQLStore(t *testing.T) {
 			if _, err := svc.Create(ctx, e, legalentity.CreateOptions{ValidateOnly: true}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := svc.Get(ctx, e.USCC); !errors.Is(err, errs.ErrNotFound) {
+			if _, err := svc.Get(ctx, e.USCC, history.Point{}); !errors.Is(err, errs.ErrNotFound) {
 				t.Fatalf("Get after a validate_only Create = %v, want ErrNotFound", err)
 			}
 		})
@@ -154,7 +150,7 @@ func TestServiceOverTheSQLStore(t *testing.T) {
 
 func assertUnchanged(tb testing.TB, svc *legalentity.Service, want *legalentity.LegalEntity) {
 	tb.Helper()
-	got, err := svc.Get(context.Background(), want.USCC)
+	got, err := svc.Get(context.Background(), want.USCC, history.Point{})
 	if err != nil {
 		tb.Fatal(err)
 	}

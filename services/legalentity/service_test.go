@@ -1,131 +1,86 @@
-package legalentity
+package legalentity_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/zhbase/zhbase/services/kit/errs"
+	"github.com/zhbase/zhbase/services/kit/history"
 	"github.com/zhbase/zhbase/services/kit/standard"
+	"github.com/zhbase/zhbase/services/kit/store"
+	"github.com/zhbase/zhbase/services/kit/store/storetest"
+	. "github.com/zhbase/zhbase/services/legalentity"
+	"github.com/zhbase/zhbase/services/legalentity/sqlstore"
 )
 
 // These tests cover the Service's own logic — validation, update masks,
-// etags, validate_only, name checks, page sizes — over an in-memory Store,
-// with the clock fixed. service_ext_test.go runs the Service over the real
-// SQL store.
+// etags, validate_only, name checks, page sizes — over the real SQL store
+// on SQLite, with the clock fixed. service_ext_test.go and history_test.go
+// run the Service on both backends.
 
 var ctx = context.Background()
 
 // testNow is the fixed clock: noon in Beijing on 15 June 2025.
 var testNow = time.Date(2025, 6, 15, 4, 0, 0, 0, time.UTC)
 
-// fakeStore keeps entities in a map. It copies on the way in and out, as a
-// real store does, so the Service cannot reach its records through a pointer.
-type fakeStore struct {
-	mu        sync.Mutex
-	entities  map[string]*LegalEntity
-	lastList  ListQuery
-	lastQuery SearchQuery
-}
-
-func newFakeStore() *fakeStore { return &fakeStore{entities: map[string]*LegalEntity{}} }
-
-func copyEntity(e *LegalEntity) *LegalEntity {
-	c := *e
-	c.FormerNames = slices.Clone(e.FormerNames)
-	return &c
-}
-
-func (f *fakeStore) Create(_ context.Context, e *LegalEntity) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.entities[e.USCC]; ok {
-		return errs.AlreadyExists(ResourceName(e.USCC))
-	}
-	f.entities[e.USCC] = copyEntity(e)
-	return nil
-}
-
-func (f *fakeStore) Get(_ context.Context, uscc string) (*LegalEntity, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	e, ok := f.entities[uscc]
-	if !ok {
-		return nil, errs.NotFound(ResourceName(uscc))
-	}
-	return copyEntity(e), nil
-}
-
-func (f *fakeStore) Update(_ context.Context, uscc string, change func(*LegalEntity) error) (*LegalEntity, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	e, ok := f.entities[uscc]
-	if !ok {
-		return nil, errs.NotFound(ResourceName(uscc))
-	}
-	e = copyEntity(e)
-	if err := change(e); err != nil {
-		return nil, err
-	}
-	f.entities[uscc] = copyEntity(e)
-	return e, nil
-}
-
-// List ignores the filter and returns every entity in USCC order.
-func (f *fakeStore) List(_ context.Context, q ListQuery) (Page, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.lastList = q
-	var p Page
-	for _, e := range f.entities {
-		p.Entities = append(p.Entities, copyEntity(e))
-	}
-	slices.SortFunc(p.Entities, func(a, b *LegalEntity) int { return strings.Compare(a.USCC, b.USCC) })
-	return p, nil
-}
-
-// Search returns every entity whose name contains the query.
-func (f *fakeStore) Search(_ context.Context, q SearchQuery) (SearchPage, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.lastQuery = q
-	var p SearchPage
-	for _, e := range f.entities {
-		if strings.Contains(e.Name, q.Query) {
-			p.Hits = append(p.Hits, SearchHit{Entity: copyEntity(e), Score: 0.8, MatchedName: e.Name})
-		}
-	}
-	return p, nil
-}
-
-// fixture is a Service over a fakeStore with a clock the test can move.
+// fixture is a Service over the SQL store with one clock the test can move:
+// it stamps the service's create and update times and is the store's record
+// time, as the wall clock is for both in production.
 type fixture struct {
 	svc   *Service
-	store *fakeStore
+	store *sqlstore.Store
 	now   time.Time
 }
 
+// newFixture opens the fixture on a fresh SQLite database.
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
-	f := &fixture{store: newFakeStore(), now: testNow}
-	f.svc = NewService(f.store)
-	f.svc.now = func() time.Time { return f.now }
+	return newFixtureOn(tb, storetest.OpenSQLite(tb))
+}
+
+// newFixtureOn opens the fixture on db, with the clock at testNow.
+func newFixtureOn(tb testing.TB, db *store.DB) *fixture {
+	tb.Helper()
+	st, err := sqlstore.Open(ctx, db)
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	f := &fixture{store: st, now: testNow}
+	f.svc = NewService(st)
+	clock := func() time.Time { return f.now }
+	SetClock(f.svc, clock)
+	st.Temporal().Now = clock
 	return f
 }
 
+// stored reads the entity as the store holds it now, bypassing the Service.
 func (f *fixture) stored(tb testing.TB, uscc string) *LegalEntity {
 	tb.Helper()
-	e, err := f.store.Get(ctx, uscc)
+	e, err := f.store.Get(ctx, uscc, history.Point{})
 	if err != nil {
 		tb.Fatalf("stored %s: %v", uscc, err)
 	}
 	return e
+}
+
+// count is how many entities the registry holds, retired ones included.
+func (f *fixture) count(tb testing.TB) int {
+	tb.Helper()
+	p, err := f.svc.List(ctx, ListQuery{ShowRetired: true, PageSize: MaxListPageSize})
+	if err != nil {
+		tb.Fatalf("List: %v", err)
+	}
+	if p.NextPageToken != "" {
+		tb.Fatalf("count: more than %d entities", MaxListPageSize)
+	}
+	return len(p.Entities)
 }
 
 func (f *fixture) create(tb testing.TB, e *LegalEntity) *LegalEntity {
@@ -135,6 +90,12 @@ func (f *fixture) create(tb testing.TB, e *LegalEntity) *LegalEntity {
 		tb.Fatalf("Create: %v", err)
 	}
 	return copyEntity(out)
+}
+
+func copyEntity(e *LegalEntity) *LegalEntity {
+	c := *e
+	c.FormerNames = slices.Clone(e.FormerNames)
+	return &c
 }
 
 func mustUSCC(tb testing.TB, prefix, orgCode string) string {
@@ -227,13 +188,28 @@ func reasons(err error) string {
 	return strings.Join(rs, "; ")
 }
 
+// assertSame fails unless got and want are the same version of the same
+// entity: the same document, read the same way, at the same place in time.
 func assertSame(tb testing.TB, got, want *LegalEntity) {
 	tb.Helper()
 	if !reflect.DeepEqual(got, want) {
-		g, _ := json.MarshalIndent(got, "", "  ")
-		w, _ := json.MarshalIndent(want, "", "  ")
-		tb.Fatalf("entity differs\n got: %s\nwant: %s", g, w)
+		tb.Fatalf("entity differs\n got: %s\nwant: %s", describe(got), describe(want))
 	}
+}
+
+// assertDocument fails unless got and want hold the same document, wherever
+// their versions sit in time (the history tests check that).
+func assertDocument(tb testing.TB, got, want *LegalEntity) {
+	tb.Helper()
+	g, w := *got, *want
+	g.Version, w.Version = history.Info{}, history.Info{}
+	assertSame(tb, &g, &w)
+}
+
+// describe renders the document and what the read found besides it.
+func describe(e *LegalEntity) string {
+	doc, _ := json.MarshalIndent(e, "", "  ")
+	return fmt.Sprintf("%s\nretired=%v redirected_from=%q version=%+v", doc, e.Retired, e.RedirectedFrom, e.Version)
 }
 
 func TestValidationRules(t *testing.T) {
@@ -371,7 +347,7 @@ func TestValidationRules(t *testing.T) {
 			if err == nil && (out.Revision != 1 || !out.CreateTime.Equal(testNow) || !out.UpdateTime.Equal(testNow)) {
 				t.Errorf("created revision %d at %v/%v, want revision 1 at %v", out.Revision, out.CreateTime, out.UpdateTime, testNow)
 			}
-			if n := len(f.store.entities); (err == nil) != (n == 1) {
+			if n := f.count(t); (err == nil) != (n == 1) {
 				t.Errorf("store holds %d entities after Create returned %v", n, err)
 			}
 		})
@@ -423,8 +399,8 @@ func TestCreateStoresWhatAClerkTypedInItsCanonicalForm(t *testing.T) {
 			}
 			want := validEntity(t, tt.want)
 			want.CreateTime, want.UpdateTime, want.Revision = testNow, testNow, 1
-			assertSame(t, out, want)
-			assertSame(t, f.stored(t, want.USCC), want)
+			assertDocument(t, out, want)
+			assertSame(t, f.stored(t, want.USCC), out)
 		})
 	}
 }
@@ -439,6 +415,34 @@ func idEndingInX(tb testing.TB) string {
 	}
 	tb.Fatal("no sequence number gives an X check character")
 	return ""
+}
+
+func TestCreateReturnsTheFirstVersionAsStored(t *testing.T) {
+	f := newFixture(t)
+	out := f.create(t, validEntity(t, func(e *LegalEntity) { e.EstablishedOn = "2003-07-18" }))
+	assertSame(t, f.stored(t, out.USCC), out)
+	v := out.Version
+	if v.Version != 1 || v.Action != history.Created || v.Sequence != 1 || !v.KnownFrom.Equal(testNow) || !v.ValidTo.IsZero() || !v.KnownTo.IsZero() {
+		t.Fatalf("version = %+v; want version 1, CREATED at sequence 1, known from %v, open in both times", v, testNow)
+	}
+	if out.Retired || out.RedirectedFrom != "" {
+		t.Fatalf("a new entity reads as retired=%v, redirected from %q", out.Retired, out.RedirectedFrom)
+	}
+
+	// Its history starts on the establishment date, not when it was recorded.
+	for _, tt := range []struct {
+		validAt time.Time
+		found   bool
+	}{
+		{time.Date(2003, 7, 18, 12, 0, 0, 0, time.UTC), true},
+		{time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC), true},
+		{time.Date(2003, 7, 16, 12, 0, 0, 0, time.UTC), false},
+	} {
+		_, err := f.svc.Get(ctx, out.USCC, history.Point{ValidAt: tt.validAt})
+		if tt.found != (err == nil) || (!tt.found && !errors.Is(err, errs.ErrNotFound)) {
+			t.Errorf("Get valid at %v = %v; want found %v", tt.validAt, err, tt.found)
+		}
+	}
 }
 
 func TestWrongCheckCharacterReasonNamesTheLenientOption(t *testing.T) {
@@ -503,8 +507,8 @@ func TestCreateValidateOnlyStoresNothing(t *testing.T) {
 	if out.Revision != 1 || out.Capital.Amount != "300.00" || !out.CreateTime.Equal(testNow) {
 		t.Errorf("validate_only returned %+v, want the entity as it would be stored", out)
 	}
-	if len(f.store.entities) != 0 {
-		t.Fatalf("validate_only stored %d entities", len(f.store.entities))
+	if n := f.count(t); n != 0 {
+		t.Fatalf("validate_only stored %d entities", n)
 	}
 }
 
@@ -518,16 +522,51 @@ func TestCreateOfATakenUSCCIsAlreadyExists(t *testing.T) {
 }
 
 // A Zhenhai registration date is a Beijing date. Between 00:00 and 08:00
-// Beijing time the UTC date is still yesterday, and the entity registered
-// today must not be refused as established in the future.
-func TestEstablishmentTodayInBeijingIsNotInTheFuture(t *testing.T) {
-	t.Skip("BUG: validate compares dates with the UTC clock, not the Beijing date (validate.go checkDate); see the report")
-	f := newFixture(t)
-	f.now = time.Date(2025, 6, 14, 20, 0, 0, 0, time.UTC) // 2025-06-15 04:00 in Beijing
-	_, err := f.svc.Create(ctx, validEntity(t, func(e *LegalEntity) { e.EstablishedOn = "2025-06-15" }), CreateOptions{})
-	if err != nil {
-		t.Fatalf("Create of an entity established today (Beijing) = %v", err)
+// Beijing time the UTC date is still yesterday: an entity registered today
+// must not be refused as established in the future, and from 16:00 UTC it
+// is already tomorrow in Ningbo.
+func TestDatesAreJudgedByTheBeijingCalendar(t *testing.T) {
+	early := time.Date(2025, 6, 14, 20, 0, 0, 0, time.UTC) // 2025-06-15 04:00 in Beijing
+	late := time.Date(2025, 6, 15, 17, 0, 0, 0, time.UTC)  // 2025-06-16 01:00 in Beijing
+	established := func(d string) func(*LegalEntity) { return func(e *LegalEntity) { e.EstablishedOn = d } }
+	tests := []struct {
+		name   string
+		now    time.Time
+		mutate func(*LegalEntity)
+		want   []string // the fields refused
+	}{
+		{"established today in Beijing while still yesterday in UTC is accepted", early, established("2025-06-15"), nil},
+		{"established tomorrow in Beijing is in the future", early, established("2025-06-16"), []string{"legal_entity.establishment_date"}},
+		{"a status dated today in Beijing is accepted", early, func(e *LegalEntity) {
+			e.Status, e.StatusDate = StatusSuspended, "2025-06-15"
+		}, nil},
+		{"a status dated tomorrow in Beijing is in the future", early, func(e *LegalEntity) {
+			e.Status, e.StatusDate = StatusSuspended, "2025-06-16"
+		}, []string{"legal_entity.status_date"}},
+		{"late in the UTC day it is already the next day in Beijing", late, established("2025-06-16"), nil},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.now = tt.now
+			_, err := f.svc.Create(ctx, validEntity(t, tt.mutate), CreateOptions{ValidateOnly: true})
+			if got := fields(t, err); !slices.Equal(got, tt.want) {
+				t.Fatalf("refused fields = %v, want %v\n(%s)", got, tt.want, reasons(err))
+			}
+		})
+	}
+
+	t.Run("an entity established today in Beijing is stored", func(t *testing.T) {
+		f := newFixture(t)
+		f.now = early
+		out, err := f.svc.Create(ctx, validEntity(t, established("2025-06-15")), CreateOptions{})
+		if err != nil {
+			t.Fatalf("Create of an entity established today (Beijing) = %v", err)
+		}
+		if _, err := f.svc.Get(ctx, out.USCC, history.Point{}); err != nil {
+			t.Fatalf("Get after Create: %v", err)
+		}
+	})
 }
 
 func TestUpdateMask(t *testing.T) {
@@ -625,8 +664,8 @@ func TestUpdateChangesOnlyTheMaskedFields(t *testing.T) {
 			want := copyEntity(orig)
 			tt.want(want)
 			want.UpdateTime, want.Revision = later, 2
-			assertSame(t, got, want)
-			assertSame(t, f.stored(t, orig.USCC), want)
+			assertDocument(t, got, want)
+			assertSame(t, f.stored(t, orig.USCC), got)
 		})
 	}
 }
@@ -665,8 +704,8 @@ func TestUpdateStarReplacesEveryWritableField(t *testing.T) {
 	want := copyEntity(in)
 	want.USCC, want.CheckCharInvalid, want.CreateTime = orig.USCC, false, orig.CreateTime
 	want.UpdateTime, want.Revision = f.now, 2
-	assertSame(t, got, want)
-	assertSame(t, f.stored(t, orig.USCC), want)
+	assertDocument(t, got, want)
+	assertSame(t, f.stored(t, orig.USCC), got)
 }
 
 func TestUpdateKeepsALenientCodeAcceptable(t *testing.T) {
@@ -740,7 +779,7 @@ func TestUpdateValidateOnlyStoresNothing(t *testing.T) {
 	}
 	want := copyEntity(orig)
 	want.Name, want.UpdateTime, want.Revision = "新名称有限公司", f.now, 2
-	assertSame(t, got, want)
+	assertDocument(t, got, want)
 	assertSame(t, f.stored(t, orig.USCC), orig)
 
 	_, err = f.svc.Update(ctx, orig.USCC, &LegalEntity{}, []string{"display_name"}, UpdateOptions{ValidateOnly: true})
@@ -784,7 +823,7 @@ func TestGet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := f.svc.Get(ctx, tt.uscc)
+			got, err := f.svc.Get(ctx, tt.uscc, history.Point{})
 			switch {
 			case tt.wantErr == errs.ErrInvalid:
 				if fs := fields(t, err); !slices.Equal(fs, []string{"name"}) {
@@ -838,13 +877,20 @@ func TestListAndSearchMaskTheIDNumberButGetDoesNot(t *testing.T) {
 	if w := []string{"", ""}; !slices.Equal(got[noID.USCC], w) {
 		t.Errorf("an absent id_number became %q", got[noID.USCC])
 	}
-	g, err := f.svc.Get(ctx, e.USCC)
+	g, err := f.svc.Get(ctx, e.USCC, history.Point{})
 	if err != nil || g.Representative.IDNumber != full {
 		t.Fatalf("Get id_number = %q, %v; want the full number", g.Representative.IDNumber, err)
 	}
 }
 
 func TestPageSizes(t *testing.T) {
+	// More entities than the largest page, all found by one search, so that
+	// the number returned is the page size the Service asked the store for.
+	f := newFixture(t)
+	const n = MaxListPageSize + 1
+	for i := range n {
+		f.create(t, validEntity(t, func(e *LegalEntity) { e.USCC = mustUSCC(t, "91", fmt.Sprintf("MA%07d", i)) }))
+	}
 	tests := []struct {
 		name                 string
 		requested            int
@@ -852,25 +898,28 @@ func TestPageSizes(t *testing.T) {
 	}{
 		{"zero asks for the default", 0, DefaultListPageSize, DefaultSearchPageSize},
 		{"a size within the maximum is kept", 7, 7, 7},
+		{"the maximum is kept", MaxSearchPageSize, MaxSearchPageSize, MaxSearchPageSize},
 		{"a size above the maximum is capped", 5000, MaxListPageSize, MaxSearchPageSize},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			if _, err := f.svc.List(ctx, ListQuery{PageSize: tt.requested}); err != nil {
+			l, err := f.svc.List(ctx, ListQuery{PageSize: tt.requested})
+			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.svc.Search(ctx, SearchQuery{Query: "石化", PageSize: tt.requested}); err != nil {
+			s, err := f.svc.Search(ctx, SearchQuery{Query: "石化", PageSize: tt.requested})
+			if err != nil {
 				t.Fatal(err)
 			}
-			if f.store.lastList.PageSize != tt.wantList || f.store.lastQuery.PageSize != tt.wantSearch {
-				t.Fatalf("store asked for %d (list), %d (search); want %d, %d",
-					f.store.lastList.PageSize, f.store.lastQuery.PageSize, tt.wantList, tt.wantSearch)
+			if len(l.Entities) != tt.wantList || len(s.Hits) != tt.wantSearch {
+				t.Fatalf("pages of %d (list), %d (search); want %d, %d", len(l.Entities), len(s.Hits), tt.wantList, tt.wantSearch)
+			}
+			if l.NextPageToken == "" || s.NextPageToken == "" {
+				t.Fatalf("a page short of all %d entities carries no next page token", n)
 			}
 		})
 	}
 	t.Run("a negative size is refused", func(t *testing.T) {
-		f := newFixture(t)
 		_, lerr := f.svc.List(ctx, ListQuery{PageSize: -1})
 		_, serr := f.svc.Search(ctx, SearchQuery{Query: "石化", PageSize: -1})
 		if !slices.Equal(fields(t, lerr), []string{"page_size"}) || !slices.Equal(fields(t, serr), []string{"page_size"}) {
@@ -888,13 +937,21 @@ func TestSearchQuery(t *testing.T) {
 			}
 		}
 	})
-	t.Run("the query reaches the store trimmed", func(t *testing.T) {
+	t.Run("blanks around the query are trimmed: its page tokens serve the trimmed query", func(t *testing.T) {
 		f := newFixture(t)
-		if _, err := f.svc.Search(ctx, SearchQuery{Query: "  石化 "}); err != nil {
-			t.Fatal(err)
+		for i := range 2 {
+			f.create(t, validEntity(t, func(e *LegalEntity) { e.USCC = mustUSCC(t, "91", fmt.Sprintf("MA%07d", i)) }))
 		}
-		if f.store.lastQuery.Query != "石化" {
-			t.Fatalf("store got %q", f.store.lastQuery.Query)
+		first, err := f.svc.Search(ctx, SearchQuery{Query: "  石化 ", PageSize: 1})
+		if err != nil || len(first.Hits) != 1 || first.NextPageToken == "" {
+			t.Fatalf("first page = %+v, %v; want one hit and a next page token", first, err)
+		}
+		second, err := f.svc.Search(ctx, SearchQuery{Query: "石化", PageSize: 1, PageToken: first.NextPageToken})
+		if err != nil {
+			t.Fatalf("the trimmed query refused the token of the padded one: %v", err)
+		}
+		if len(second.Hits) != 1 || second.Hits[0].Entity.USCC == first.Hits[0].Entity.USCC {
+			t.Fatalf("second page = %+v; want the other entity", second.Hits)
 		}
 	})
 }

@@ -160,10 +160,13 @@ func checkDate(v *errs.Violations, field, s string, required bool, today time.Ti
 	return d, true
 }
 
+// chinaTime is China Standard Time, in which registration dates are kept.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
 // beijingDate is the calendar date in China at t (as midnight UTC, like the
 // dates ParseDate returns): a registration made at 07:00 in Ningbo is dated
 // today there even while it is still yesterday in UTC.
 func beijingDate(t time.Time) time.Time {
-	y, m, d := t.In(time.FixedZone("CST", 8*3600)).Date()
+	y, m, d := t.In(chinaTime).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }

@@ -72,8 +72,11 @@ type Info struct {
 	// ValidTo and KnownTo are zero while the period is open.
 	ValidFrom, ValidTo time.Time
 	KnownFrom, KnownTo time.Time
-	// Action is what the write that recorded this version did.
+	// Action is what the write that produced this version's content did;
+	// a period restated by a later change (cut short where the change
+	// begins) keeps its action.
 	Action Action
-	// Sequence is the change-feed number of that write.
+	// Sequence is the change-feed number of the write that recorded this
+	// row, restatements included.
 	Sequence int64
 }

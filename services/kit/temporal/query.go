@@ -166,11 +166,11 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, string, error
 			CASE WHEN ` + s.t.NameColumn + ` = ? THEN 2 WHEN ` + s.t.NameColumn + ` LIKE ? ESCAPE '\' THEN 1 ELSE 0 END AS bonus
 		FROM (
 			SELECT t.*, m.hits FROM (
-				SELECT ` + k + ` AS matched, MAX(hits) AS hits FROM (
-					SELECT ` + k + `, field, COUNT(DISTINCT term) AS hits FROM ` + s.t.TermsTable + `
-					WHERE term IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(terms)), ", ") + `) GROUP BY ` + k + `, field
-				) x GROUP BY ` + k + ` HAVING MAX(hits) >= ?
-			) m JOIN ` + s.t.Name + ` t ON t.` + k + ` = m.matched
+				SELECT ` + k + ` AS matched, version AS matched_version, MAX(hits) AS hits FROM (
+					SELECT ` + k + `, version, field, COUNT(DISTINCT term) AS hits FROM ` + s.t.TermsTable + `
+					WHERE term IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(terms)), ", ") + `) GROUP BY ` + k + `, version, field
+				) x GROUP BY ` + k + `, version HAVING MAX(hits) >= ?
+			) m JOIN ` + s.t.Name + ` t ON t.` + k + ` = m.matched AND t.version = m.matched_version
 		) r
 		WHERE ` + strings.Join(conds, " AND ") + `
 		ORDER BY hits DESC, bonus DESC, LENGTH(` + s.t.NameColumn + `), ` + k + ` LIMIT ? OFFSET ?`
@@ -203,15 +203,14 @@ func likePrefix(s string) string {
 	return r.Replace(s) + "%"
 }
 
-// writeTerms replaces the search terms of cur inside the writing
+// writeTerms indexes the names of one version inside the writing
 // transaction: every term of every text of every field Table.Terms names.
-func (s *Store) writeTerms(ctx context.Context, tx *store.Tx, cur *Version) error {
-	fields, err := s.t.Terms(cur.Doc)
+// Terms are kept per version, so that a search at a past point matches the
+// names the record had then.
+func (s *Store) writeTerms(ctx context.Context, tx *store.Tx, v *Version) error {
+	fields, err := s.t.Terms(v.Doc)
 	if err != nil {
-		return fmt.Errorf("search terms of %s: %w", cur.Key, err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM `+s.t.TermsTable+` WHERE `+s.t.Key+` = ?`, cur.Key); err != nil {
-		return fmt.Errorf("clear search terms: %w", err)
+		return fmt.Errorf("search terms of %s: %w", v.Key, err)
 	}
 	type row struct{ term, field string }
 	var rows []row
@@ -229,11 +228,11 @@ func (s *Store) writeTerms(ctx context.Context, tx *store.Tx, cur *Version) erro
 	const batch = 200
 	for start := 0; start < len(rows); start += batch {
 		end := min(start+batch, len(rows))
-		args := make([]any, 0, 3*(end-start))
+		args := make([]any, 0, 4*(end-start))
 		for _, r := range rows[start:end] {
-			args = append(args, r.term, cur.Key, r.field)
+			args = append(args, r.term, v.Key, v.Version, r.field)
 		}
-		q := `INSERT INTO ` + s.t.TermsTable + ` (term, ` + s.t.Key + `, field) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", end-start), ", ")
+		q := `INSERT INTO ` + s.t.TermsTable + ` (term, ` + s.t.Key + `, version, field) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", end-start), ", ")
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("index search terms: %w", err)
 		}

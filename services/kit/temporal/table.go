@@ -30,9 +30,10 @@ type Table struct {
 
 	// Search (optional): Terms returns the texts to index per field name
 	// (e.g. "name": the current name, "former": former names); they go into
-	// TermsTable (term TEXT, <Key> TEXT, field TEXT, PRIMARY KEY (term,
-	// <Key>, field)) on every write. NameColumn is a column holding the
-	// main name normalised by textsearch.Normalize, for ranking.
+	// TermsTable (term TEXT, <Key> TEXT, version INTEGER, field TEXT,
+	// PRIMARY KEY (term, <Key>, version, field)) for every version written.
+	// NameColumn is a column holding the main name normalised by
+	// textsearch.Normalize, for ranking.
 	Terms      func(doc []byte) (map[string][]string, error)
 	TermsTable string
 	NameColumn string
@@ -491,6 +492,9 @@ func (s *Store) insert(ctx context.Context, tx *store.Tx, v *Version) error {
 	if err != nil {
 		return fmt.Errorf("insert version %d of %s: %w", v.Version, v.Key, err)
 	}
+	if s.t.Terms != nil {
+		return s.writeTerms(ctx, tx, v)
+	}
 	return nil
 }
 
@@ -502,11 +506,6 @@ func (s *Store) record(ctx context.Context, tx *store.Tx, written, current *Vers
 		boolInt(current.Deleted), string(current.Doc))
 	if err != nil {
 		return fmt.Errorf("record change %d: %w", written.Sequence, err)
-	}
-	if s.t.Terms != nil {
-		if err := s.writeTerms(ctx, tx, current); err != nil {
-			return err
-		}
 	}
 	if s.t.AfterWrite != nil {
 		return s.t.AfterWrite(ctx, tx, current)

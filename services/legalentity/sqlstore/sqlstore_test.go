@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zhbase/zhbase/services/kit/errs"
+	"github.com/zhbase/zhbase/services/kit/history"
 	"github.com/zhbase/zhbase/services/kit/standard"
 	"github.com/zhbase/zhbase/services/kit/store"
 	"github.com/zhbase/zhbase/services/kit/store/storetest"
@@ -140,20 +141,50 @@ func withType(tb testing.TB, typ legalentity.Type, i int) func(*legalentity.Lega
 	return func(e *legalentity.LegalEntity) { e.Type, e.USCC = typ, usccFor(tb, typ, i) }
 }
 
+// create records each entity in effect from its establishment date, as the
+// Service does.
 func create(tb testing.TB, s *sqlstore.Store, es ...*legalentity.LegalEntity) {
 	tb.Helper()
 	for _, e := range es {
-		if err := s.Create(ctx, e); err != nil {
+		if err := s.Create(ctx, e, established(tb, e)); err != nil {
 			tb.Fatalf("Create(%s %s): %v", e.USCC, e.Name, err)
 		}
 	}
 }
 
+func established(tb testing.TB, e *legalentity.LegalEntity) time.Time {
+	tb.Helper()
+	d, err := standard.ParseDate(e.EstablishedOn)
+	if err != nil {
+		tb.Fatalf("fixture: establishment date of %s: %v", e.USCC, err)
+	}
+	return d
+}
+
 func mustGet(tb testing.TB, s *sqlstore.Store, uscc string) *legalentity.LegalEntity {
 	tb.Helper()
-	e, err := s.Get(ctx, uscc)
+	return mustGetAt(tb, s, uscc, history.Point{})
+}
+
+func mustGetAt(tb testing.TB, s *sqlstore.Store, uscc string, at history.Point) *legalentity.LegalEntity {
+	tb.Helper()
+	e, err := s.Get(ctx, uscc, at)
 	if err != nil {
-		tb.Fatalf("Get(%s): %v", uscc, err)
+		tb.Fatalf("Get(%s, %v): %v", uscc, at, err)
+	}
+	return e
+}
+
+// update changes the entity as a plain change in effect now.
+func update(tb testing.TB, s *sqlstore.Store, uscc string, change func(*legalentity.LegalEntity)) *legalentity.LegalEntity {
+	tb.Helper()
+	e, err := s.Update(ctx, uscc, legalentity.WriteOptions{}, func(e *legalentity.LegalEntity) error {
+		change(e)
+		e.Revision++
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("Update(%s): %v", uscc, err)
 	}
 	return e
 }
@@ -171,12 +202,18 @@ func clone(tb testing.TB, e *legalentity.LegalEntity) *legalentity.LegalEntity {
 	return &c
 }
 
+// assertSameEntity fails unless got holds want's document and reads the
+// same way (retired, redirected), wherever its version sits in time: the
+// history tests check versions.
 func assertSameEntity(tb testing.TB, got, want *legalentity.LegalEntity) {
 	tb.Helper()
-	if !reflect.DeepEqual(got, want) {
-		g, _ := json.MarshalIndent(got, "", "  ")
-		w, _ := json.MarshalIndent(want, "", "  ")
-		tb.Fatalf("entity differs\n got: %s\nwant: %s", g, w)
+	g, w := *got, *want
+	g.Version, w.Version = history.Info{}, history.Info{}
+	if !reflect.DeepEqual(g, w) {
+		gj, _ := json.MarshalIndent(got, "", "  ")
+		wj, _ := json.MarshalIndent(want, "", "  ")
+		tb.Fatalf("entity differs\n got: %s (retired=%v, redirected from %q)\nwant: %s (retired=%v, redirected from %q)",
+			gj, got.Retired, got.RedirectedFrom, wj, want.Retired, want.RedirectedFrom)
 	}
 }
 
@@ -224,7 +261,7 @@ func TestCreateAndGet(t *testing.T) {
 			first := newEntity(t, 2)
 			create(t, s, first)
 			second := newEntity(t, 2, withName("宁波冒名贸易有限公司"))
-			err := s.Create(ctx, second)
+			err := s.Create(ctx, second, established(t, second))
 			if !errors.Is(err, errs.ErrAlreadyExists) {
 				t.Fatalf("second Create = %v, want ErrAlreadyExists", err)
 			}
@@ -239,7 +276,7 @@ func TestCreateAndGet(t *testing.T) {
 
 		t.Run("getting an unknown USCC is ErrNotFound", func(t *testing.T) {
 			unknown := newEntity(t, 3).USCC
-			_, err := s.Get(ctx, unknown)
+			_, err := s.Get(ctx, unknown, history.Point{})
 			if !errors.Is(err, errs.ErrNotFound) {
 				t.Fatalf("Get(%s) = %v, want ErrNotFound", unknown, err)
 			}
@@ -256,14 +293,18 @@ func wrongCheckChar(uscc string) string {
 }
 
 // assertEveryFieldSet guards the round-trip test against a fixture that
-// leaves a field at its zero value, which would make the test blind to that
-// field being lost.
+// leaves a field of the document at its zero value, which would make the
+// test blind to that field being lost. What a read finds besides the
+// document (json:"-") is not the fixture's to set.
 func assertEveryFieldSet(tb testing.TB, e *legalentity.LegalEntity) {
 	tb.Helper()
 	var walk func(v reflect.Value, path string)
 	walk = func(v reflect.Value, path string) {
 		if v.Kind() == reflect.Struct && v.Type() != reflect.TypeOf(time.Time{}) {
 			for i := 0; i < v.NumField(); i++ {
+				if v.Type().Field(i).Tag.Get("json") == "-" {
+					continue
+				}
 				walk(v.Field(i), path+"."+v.Type().Field(i).Name)
 			}
 			return
@@ -294,7 +335,7 @@ func TestUpdate(t *testing.T) {
 				x.UpdateTime = x.UpdateTime.Add(time.Hour)
 				x.Revision++
 			}
-			got, err := s.Update(ctx, e.USCC, func(cur *legalentity.LegalEntity) error {
+			got, err := s.Update(ctx, e.USCC, legalentity.WriteOptions{}, func(cur *legalentity.LegalEntity) error {
 				assertSameEntity(t, cur, e)
 				change(cur)
 				return nil
@@ -333,7 +374,7 @@ func TestUpdate(t *testing.T) {
 			e := newEntity(t, 11)
 			create(t, s, e)
 			boom := errors.New("boom")
-			_, err := s.Update(ctx, e.USCC, func(cur *legalentity.LegalEntity) error {
+			_, err := s.Update(ctx, e.USCC, legalentity.WriteOptions{}, func(cur *legalentity.LegalEntity) error {
 				cur.Name = "不应保存的名称有限公司"
 				cur.Revision = 99
 				return boom
@@ -353,7 +394,7 @@ func TestUpdate(t *testing.T) {
 		t.Run("change may not alter the USCC", func(t *testing.T) {
 			e := newEntity(t, 12)
 			create(t, s, e)
-			_, err := s.Update(ctx, e.USCC, func(cur *legalentity.LegalEntity) error {
+			_, err := s.Update(ctx, e.USCC, legalentity.WriteOptions{}, func(cur *legalentity.LegalEntity) error {
 				cur.USCC = newEntity(t, 13).USCC
 				return nil
 			})
@@ -365,7 +406,7 @@ func TestUpdate(t *testing.T) {
 
 		t.Run("updating an unknown USCC is ErrNotFound and never calls change", func(t *testing.T) {
 			called := false
-			_, err := s.Update(ctx, newEntity(t, 14).USCC, func(*legalentity.LegalEntity) error { called = true; return nil })
+			_, err := s.Update(ctx, newEntity(t, 14).USCC, legalentity.WriteOptions{}, func(*legalentity.LegalEntity) error { called = true; return nil })
 			if !errors.Is(err, errs.ErrNotFound) || called {
 				t.Fatalf("Update = %v (change called: %v), want ErrNotFound without a call", err, called)
 			}
@@ -381,7 +422,7 @@ func TestUpdate(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, err := s.Update(ctx, e.USCC, func(cur *legalentity.LegalEntity) error {
+					_, err := s.Update(ctx, e.USCC, legalentity.WriteOptions{}, func(cur *legalentity.LegalEntity) error {
 						cur.BusinessScope += fmt.Sprintf("[%d]", w)
 						cur.Revision++
 						return nil
@@ -543,9 +584,6 @@ func TestList(t *testing.T) {
 		}
 
 		t.Run("a prefix filter is case-sensitive, like an exact one", func(t *testing.T) {
-			if db.Dialect() == store.SQLite {
-				t.Skip("BUG: prefix filters compile to LIKE, which ignores ASCII case on SQLite but not on PostgreSQL; see the report")
-			}
 			for _, f := range []string{`industry_code = "c2614"`, `industry_code = c*`} {
 				if got := listAll(t, s, legalentity.ListQuery{Filter: f, PageSize: 50}); len(got) != 0 {
 					t.Errorf("List(%s) = %d entities, want none: codes are stored upper-case", f, len(got))
@@ -834,22 +872,29 @@ func TestSearch(t *testing.T) {
 			})
 		}
 
-		t.Run("letter case in a Latin query does not change the score", func(t *testing.T) {
-			if db.Dialect() == store.Postgres {
-				t.Skip("BUG: the prefix bonus uses LIKE, which ignores ASCII case on SQLite but not on PostgreSQL (sqlstore.go Search); see the report")
-			}
-			var scores []float64
-			for _, q := range []string{"Ningbo Zhenhai", "ningbo zhenhai", "NINGBO ZHENHAI"} {
-				hits := searchAll(t, s, legalentity.SearchQuery{Query: q})
-				if len(hits) != 1 {
-					t.Fatalf("Search(%q) = %v, want one hit", q, hitUSCCs(hits))
+		bonuses := []struct {
+			name  string
+			query string
+			score float64 // 0.8 for sharing every term, plus 0.2 exact or 0.1 prefix
+		}{
+			{"a prefix in the name's own case", "Ningbo Zhenhai", 0.9},
+			{"a prefix in lower case", "ningbo zhenhai", 0.9},
+			{"a prefix in upper case", "NINGBO ZHENHAI", 0.9},
+			{"the exact name in lower case", "ningbo zhenhai refining logistics co., ltd.", 1.0},
+			{"the exact name in upper case", "NINGBO ZHENHAI REFINING LOGISTICS CO., LTD.", 1.0},
+			{"words inside the name", "Zhenhai Refining", 0.8},
+		}
+		for _, tt := range bonuses {
+			t.Run("letter case does not change the bonus: "+tt.name+" scores "+fmt.Sprint(tt.score), func(t *testing.T) {
+				hits := searchAll(t, s, legalentity.SearchQuery{Query: tt.query})
+				if len(hits) != 1 || hits[0].Entity.USCC != f.latin.USCC {
+					t.Fatalf("Search(%q) = %v, want only %s", tt.query, hitUSCCs(hits), f.latin.USCC)
 				}
-				scores = append(scores, hits[0].Score)
-			}
-			if !near(scores[0], scores[1]) || !near(scores[0], scores[2]) {
-				t.Fatalf("scores %v differ only by the query's letter case", scores)
-			}
-		})
+				if !near(hits[0].Score, tt.score) {
+					t.Fatalf("Search(%q) scores %v, want %v", tt.query, hits[0].Score, tt.score)
+				}
+			})
+		}
 
 		t.Run("paging by offset returns the single-page ranking without duplicates", func(t *testing.T) {
 			whole := searchAll(t, s, legalentity.SearchQuery{Query: "宁波", PageSize: 200})
@@ -883,7 +928,6 @@ func TestSearch(t *testing.T) {
 		})
 
 		t.Run("a filter on uscc narrows the matches", func(t *testing.T) {
-			t.Skip("BUG: the filter's bare column uscc is ambiguous in Search's join (sqlstore.go Search); see the report")
 			hits := searchAll(t, s, legalentity.SearchQuery{Query: "石化", Filter: `uscc = "` + f.jianan.USCC + `"`})
 			if got := hitUSCCs(hits); !slices.Equal(got, []string{f.jianan.USCC}) {
 				t.Fatalf("Search = %v, want only %s", got, f.jianan.USCC)
@@ -920,9 +964,7 @@ func TestSearch(t *testing.T) {
 			old := f.logistics.Name
 			rename := func(change func(e *legalentity.LegalEntity)) {
 				t.Helper()
-				if _, err := s.Update(ctx, f.logistics.USCC, func(e *legalentity.LegalEntity) error { change(e); e.Revision++; return nil }); err != nil {
-					t.Fatalf("Update: %v", err)
-				}
+				update(t, s, f.logistics.USCC, change)
 			}
 			found := func(q string) (legalentity.SearchHit, bool) {
 				for _, h := range searchAll(t, s, legalentity.SearchQuery{Query: q}) {
@@ -951,6 +993,383 @@ func TestSearch(t *testing.T) {
 			}
 			if h, ok := found(old); !ok || !near(h.Score, 0.8) {
 				t.Errorf("the exact old name scores %v (found %v), want 0.8: it is no longer the current name", h.Score, ok)
+			}
+		})
+	})
+}
+
+func day(s string) time.Time {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// clocked opens the store with its record time at *now.
+func clocked(tb testing.TB, db *store.DB, now *time.Time) *sqlstore.Store {
+	tb.Helper()
+	s := openStore(tb, db)
+	s.Temporal().Now = func() time.Time { return *now }
+	return s
+}
+
+func named(name string) func(*legalentity.LegalEntity) error {
+	return func(e *legalentity.LegalEntity) error { e.Name = name; e.Revision++; return nil }
+}
+
+func TestHistory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		var now time.Time
+		s := clocked(t, db, &now)
+		k1, k2, k3, k4 := day("2024-01-05"), day("2024-03-05"), day("2024-04-05"), day("2024-05-05")
+		e := newEntity(t, 40, withName("宁波镇海一号有限公司"))
+
+		now = k1
+		if err := s.Create(ctx, e, day("2024-01-01")); err != nil {
+			t.Fatal(err)
+		}
+		now = k2
+		changed, err := s.Update(ctx, e.USCC, legalentity.WriteOptions{EffectiveFrom: day("2024-03-01")}, named("宁波镇海二号有限公司"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		now = k3
+		corrected, err := s.Update(ctx, e.USCC, legalentity.WriteOptions{EffectiveFrom: day("2024-02-01"), Correction: true},
+			func(cur *legalentity.LegalEntity) error {
+				if cur.Name != "宁波镇海一号有限公司" {
+					t.Errorf("a correction of February amends %q, want the version in effect then", cur.Name)
+				}
+				return named("宁波镇海壹号有限公司")(cur)
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now = k4
+		retired, err := s.Update(ctx, e.USCC, legalentity.WriteOptions{EffectiveFrom: day("2024-05-01"), Retire: true},
+			func(*legalentity.LegalEntity) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		t.Run("Update returns the current state after the write", func(t *testing.T) {
+			for _, tt := range []struct {
+				name    string
+				got     *legalentity.LegalEntity
+				want    string
+				retired bool
+				action  history.Action
+			}{
+				{"a change returns the new version", changed, "宁波镇海二号有限公司", false, history.Updated},
+				{"a correction of the past returns the current version, untouched", corrected, "宁波镇海二号有限公司", false, history.Updated},
+				{"a retirement returns the tombstone", retired, "宁波镇海二号有限公司", true, history.Retired},
+			} {
+				if tt.got.Name != tt.want || tt.got.Retired != tt.retired || tt.got.Version.Action != tt.action {
+					t.Errorf("%s: got %q retired=%v %s, want %q retired=%v %s", tt.name,
+						tt.got.Name, tt.got.Retired, tt.got.Version.Action, tt.want, tt.retired, tt.action)
+				}
+			}
+		})
+
+		t.Run("Get at a point returns the version in effect and known then, with where it sits", func(t *testing.T) {
+			// A period restated to end where a later one starts is written
+			// by the later write (its sequence) but keeps the action it was
+			// first recorded with, which its Info does not pin down: its
+			// action is left out below (see the report).
+			restated := history.Action("")
+			for _, tt := range []struct {
+				at   history.Point
+				want history.Info
+				name string
+			}{
+				{history.Point{ValidAt: day("2024-02-01"), KnownAt: k1},
+					history.Info{Version: 1, ValidFrom: day("2024-01-01"), KnownFrom: k1, KnownTo: k2, Action: history.Created, Sequence: 1}, "宁波镇海一号有限公司"},
+				{history.Point{ValidAt: day("2024-02-01"), KnownAt: k2},
+					history.Info{Version: 2, ValidFrom: day("2024-01-01"), ValidTo: day("2024-03-01"), KnownFrom: k2, KnownTo: k3, Action: restated, Sequence: 2}, "宁波镇海一号有限公司"},
+				{history.Point{ValidAt: day("2024-02-01")},
+					history.Info{Version: 4, ValidFrom: day("2024-01-01"), ValidTo: day("2024-03-01"), KnownFrom: k3, Action: history.Corrected, Sequence: 3}, "宁波镇海壹号有限公司"},
+				{history.Point{ValidAt: day("2024-04-01")},
+					history.Info{Version: 5, ValidFrom: day("2024-03-01"), ValidTo: day("2024-05-01"), KnownFrom: k4, Action: restated, Sequence: 4}, "宁波镇海二号有限公司"},
+				{history.Point{},
+					history.Info{Version: 6, ValidFrom: day("2024-05-01"), KnownFrom: k4, Action: history.Retired, Sequence: 4}, "宁波镇海二号有限公司"},
+			} {
+				got := mustGetAt(t, s, e.USCC, tt.at)
+				if tt.want.Action == restated {
+					got.Version.Action = restated
+				}
+				if got.Name != tt.name || !reflect.DeepEqual(got.Version, tt.want) {
+					t.Errorf("Get(%v) = %q %+v\nwant %q %+v", tt.at, got.Name, got.Version, tt.name, tt.want)
+				}
+			}
+		})
+
+		t.Run("History returns every version, oldest record time first", func(t *testing.T) {
+			h, err := s.History(ctx, e.USCC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, v := range h {
+				got = append(got, v.Version.Version)
+			}
+			if want := []int64{1, 2, 3, 4, 5, 6}; !slices.Equal(got, want) {
+				t.Fatalf("History versions %v, want %v", got, want)
+			}
+			if _, err := s.History(ctx, newEntity(t, 41).USCC); !errors.Is(err, errs.ErrNotFound) {
+				t.Fatalf("History of an unknown USCC = %v, want ErrNotFound", err)
+			}
+		})
+
+		refused := []struct {
+			name string
+			o    legalentity.WriteOptions
+			err  error
+		}{
+			{"a change of a retired entity", legalentity.WriteOptions{}, errs.ErrFailedPrecondition},
+			{"a retirement of a retired entity", legalentity.WriteOptions{Retire: true}, errs.ErrFailedPrecondition},
+			{"a correction of a time before the entity existed", legalentity.WriteOptions{EffectiveFrom: day("2023-06-01"), Correction: true}, errs.ErrInvalid},
+		}
+		for _, tt := range refused {
+			t.Run(tt.name+" is refused and writes nothing", func(t *testing.T) {
+				_, err := s.Update(ctx, e.USCC, tt.o, named("不应保存有限公司"))
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("Update(%+v) = %v, want %v", tt.o, err, tt.err)
+				}
+				if h, _ := s.History(ctx, e.USCC); len(h) != 6 {
+					t.Fatalf("history has %d versions after a refused write", len(h))
+				}
+			})
+		}
+
+		t.Run("effect times in the future or before the latest change are invalid", func(t *testing.T) {
+			live := newEntity(t, 42)
+			now = day("2024-06-01")
+			if err := s.Create(ctx, live, day("2024-06-02")); !errors.Is(err, errs.ErrInvalid) {
+				t.Fatalf("Create in effect tomorrow = %v, want ErrInvalid", err)
+			}
+			if err := s.Create(ctx, live, day("2024-05-01")); err != nil {
+				t.Fatal(err)
+			}
+			for _, at := range []time.Time{day("2024-06-02"), day("2024-04-30")} {
+				_, err := s.Update(ctx, live.USCC, legalentity.WriteOptions{EffectiveFrom: at}, named("不应保存有限公司"))
+				if !errors.Is(err, errs.ErrInvalid) || violationField(t, err) != "effective_time" {
+					t.Errorf("a change in effect from %v = %v, want effective_time refused", at, err)
+				}
+			}
+		})
+	})
+}
+
+func TestRenameRedirects(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		now := day("2024-01-05")
+		s := clocked(t, db, &now)
+		a := newEntity(t, 50, withName("宁波镇海改码物流有限公司"))
+		taken := newEntity(t, 51)
+		create(t, s, a, taken)
+		b, c := newEntity(t, 52).USCC, newEntity(t, 53).USCC
+		to := func(uscc string) func(*legalentity.LegalEntity) error {
+			return func(e *legalentity.LegalEntity) error { e.USCC = uscc; e.Revision++; return nil }
+		}
+
+		now = day("2024-03-05")
+		got, err := s.Rename(ctx, a.USCC, b, day("2024-03-01"), to(b))
+		if err != nil {
+			t.Fatalf("Rename %s → %s: %v", a.USCC, b, err)
+		}
+		if got.USCC != b || got.Name != a.Name || got.Version.Action != history.Renamed || got.Version.Version != 1 || !got.Version.ValidFrom.Equal(day("2024-03-01")) {
+			t.Fatalf("Rename returned %s %q %+v", got.USCC, got.Name, got.Version)
+		}
+		now = day("2024-04-05")
+		if _, err := s.Rename(ctx, b, c, day("2024-04-01"), to(c)); err != nil {
+			t.Fatalf("Rename %s → %s: %v", b, c, err)
+		}
+
+		for _, tt := range []struct {
+			name       string
+			uscc       string
+			at         history.Point
+			want, from string
+		}{
+			{"the first USCC follows both renames", a.USCC, history.Point{}, c, a.USCC},
+			{"the second USCC follows one", b, history.Point{}, c, b},
+			{"the first USCC in March reads the second record", a.USCC, history.Point{ValidAt: day("2024-03-15")}, b, a.USCC},
+			{"the first USCC before any rename reads itself", a.USCC, history.Point{ValidAt: day("2024-02-01")}, a.USCC, ""},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				e := mustGetAt(t, s, tt.uscc, tt.at)
+				if e.USCC != tt.want || e.RedirectedFrom != tt.from || e.Retired || e.Name != a.Name {
+					t.Fatalf("Get(%s, %v) = %s redirected from %q retired=%v; want %s redirected from %q",
+						tt.uscc, tt.at, e.USCC, e.RedirectedFrom, e.Retired, tt.want, tt.from)
+				}
+			})
+		}
+
+		t.Run("List and Search show the current USCC, the old ones only among retired entities", func(t *testing.T) {
+			for _, showRetired := range []bool{false, true} {
+				want := []string{c}
+				if showRetired {
+					want = sorted(a.USCC, b, c)
+				}
+				var listed []string
+				for _, e := range listAll(t, s, legalentity.ListQuery{PageSize: 10, ShowRetired: showRetired, Filter: `display_name = "` + a.Name + `"`}) {
+					listed = append(listed, e.USCC)
+				}
+				found := hitUSCCs(searchAll(t, s, legalentity.SearchQuery{Query: "改码物流", ShowRetired: showRetired}))
+				if !slices.Equal(listed, want) || !sameSet(found, want) {
+					t.Errorf("show_retired=%v: List %v, Search %v; want %v", showRetired, listed, found, want)
+				}
+			}
+		})
+
+		refused := []struct {
+			name     string
+			from, to string
+			change   func(*legalentity.LegalEntity) error
+			err      error
+		}{
+			{"onto a USCC that is taken", c, taken.USCC, to(taken.USCC), errs.ErrAlreadyExists},
+			{"onto a USCC renamed away from", c, a.USCC, to(a.USCC), errs.ErrAlreadyExists},
+			{"of a USCC renamed away from", a.USCC, newEntity(t, 54).USCC, to(newEntity(t, 54).USCC), errs.ErrFailedPrecondition},
+			{"of an unknown USCC", newEntity(t, 55).USCC, newEntity(t, 56).USCC, to(newEntity(t, 56).USCC), errs.ErrNotFound},
+			{"whose change writes another USCC than the new one", c, newEntity(t, 57).USCC, to(newEntity(t, 58).USCC), errs.ErrFailedPrecondition},
+		}
+		for _, tt := range refused {
+			t.Run("a rename "+tt.name+" is refused", func(t *testing.T) {
+				_, before, err := s.Changes(ctx, 0, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Rename(ctx, tt.from, tt.to, time.Time{}, tt.change); !errors.Is(err, tt.err) {
+					t.Fatalf("Rename(%s → %s) = %v, want %v", tt.from, tt.to, err, tt.err)
+				}
+				if _, after, _ := s.Changes(ctx, 0, 1); after != before {
+					t.Fatalf("the refused rename moved the head from %d to %d", before, after)
+				}
+			})
+		}
+
+		t.Run("a renamed-away USCC cannot be created again", func(t *testing.T) {
+			if err := s.Create(ctx, newEntity(t, 50), time.Time{}); !errors.Is(err, errs.ErrAlreadyExists) {
+				t.Fatalf("Create(%s) = %v, want ErrAlreadyExists", a.USCC, err)
+			}
+		})
+	})
+}
+
+func sorted(s ...string) []string { slices.Sort(s); return s }
+
+func TestFeed(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		now := day("2024-01-05")
+		s := clocked(t, db, &now)
+		a, b := newEntity(t, 60), newEntity(t, 61)
+		create(t, s, a, b) // 1, 2
+		now = day("2024-02-05")
+		if _, err := s.Update(ctx, a.USCC, legalentity.WriteOptions{}, named("宁波镇海新名有限公司")); err != nil { // 3
+			t.Fatal(err)
+		}
+		if _, err := s.Update(ctx, b.USCC, legalentity.WriteOptions{Retire: true}, func(*legalentity.LegalEntity) error { return nil }); err != nil { // 4
+			t.Fatal(err)
+		}
+
+		t.Run("Changes carries the full entity after each change, unmasked, and the head", func(t *testing.T) {
+			cs, head, err := s.Changes(ctx, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if head != 4 || len(cs) != 4 {
+				t.Fatalf("Changes = %d changes, head %d; want 4 and 4", len(cs), head)
+			}
+			want := []struct {
+				uscc    string
+				action  history.Action
+				name    string
+				retired bool
+			}{
+				{a.USCC, history.Created, a.Name, false}, {b.USCC, history.Created, b.Name, false},
+				{a.USCC, history.Updated, "宁波镇海新名有限公司", false}, {b.USCC, history.Retired, b.Name, true},
+			}
+			for i, c := range cs {
+				w := want[i]
+				if c.Sequence != int64(i+1) || c.USCC != w.uscc || c.Action != w.action || c.Entity.Name != w.name || c.Entity.Retired != w.retired ||
+					c.Entity.USCC != w.uscc || c.Version.Sequence != c.Sequence || c.Version.Action != c.Action {
+					t.Errorf("change %d = %d %s %s %q retired=%v %+v; want %s %s %q retired=%v",
+						i, c.Sequence, c.USCC, c.Action, c.Entity.Name, c.Entity.Retired, c.Version, w.uscc, w.action, w.name, w.retired)
+				}
+			}
+			if got := cs[0].Entity.Representative.IDNumber; got != a.Representative.IDNumber {
+				t.Errorf("the store masked the ID number (%q): masking is the Service's", got)
+			}
+			if cs, head, err := s.Changes(ctx, 1, 2); err != nil || head != 4 || len(cs) != 2 || cs[0].Sequence != 2 || cs[1].Sequence != 3 {
+				t.Fatalf("Changes(after 1, max 2) = %d changes, head %d, %v; want 2 and 3", len(cs), head, err)
+			}
+		})
+
+		t.Run("Export at 0 uses the head and includes retired entities", func(t *testing.T) {
+			got := map[string]*legalentity.LegalEntity{}
+			seq, err := s.Export(ctx, 0, func(e *legalentity.LegalEntity) error { got[e.USCC] = e; return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seq != 4 || len(got) != 2 || got[a.USCC].Name != "宁波镇海新名有限公司" || got[a.USCC].Retired || !got[b.USCC].Retired {
+				t.Fatalf("Export = sequence %d, %v", seq, got)
+			}
+			if got[a.USCC].Version.Sequence != 3 {
+				t.Errorf("exported %s carries version %+v, want the one written at 3", a.USCC, got[a.USCC].Version)
+			}
+		})
+
+		t.Run("an error from Export's fn ends it and is returned", func(t *testing.T) {
+			boom := errors.New("boom")
+			if _, err := s.Export(ctx, 0, func(*legalentity.LegalEntity) error { return boom }); !errors.Is(err, boom) {
+				t.Fatalf("Export = %v, want the fn's error", err)
+			}
+		})
+
+		t.Run("Delta up to 0 runs to the head, one change per entity", func(t *testing.T) {
+			var got []int64
+			if err := s.Delta(ctx, 0, 0, func(c legalentity.Change) error { got = append(got, c.Sequence); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, []int64{3, 4}) {
+				t.Fatalf("Delta(0, head) = sequences %v, want [3 4]", got)
+			}
+		})
+
+		t.Run("Watch replays from a sequence, then follows new writes", func(t *testing.T) {
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			got := make(chan int64, 16)
+			done := make(chan error, 1)
+			go func() {
+				done <- s.Watch(wctx, 2, func(cs []legalentity.Change) error {
+					for _, c := range cs {
+						got <- c.Sequence
+					}
+					return nil
+				})
+			}()
+			next := func() int64 {
+				t.Helper()
+				select {
+				case n := <-got:
+					return n
+				case <-wctx.Done():
+					t.Fatal("Watch delivered nothing in time")
+					return 0
+				}
+			}
+			if n, m := next(), next(); n != 3 || m != 4 {
+				t.Fatalf("replayed %d, %d; want 3, 4", n, m)
+			}
+			create(t, s, newEntity(t, 62))
+			if n := next(); n != 5 {
+				t.Fatalf("followed %d, want 5", n)
+			}
+			cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				t.Fatalf("Watch ended with %v, want context.Canceled", err)
 			}
 		})
 	})

@@ -44,12 +44,12 @@ CREATE INDEX legal_entities_name ON legal_entities (display_name, uscc)
 CREATE INDEX legal_entities_updated ON legal_entities (update_time, uscc)
     WHERE known_to = '9999-12-31T23:59:59.999999Z' AND valid_to = '9999-12-31T23:59:59.999999Z';
 
--- Name search: the n-gram terms of each entity's current name ('name') and
--- former names ('former').
+-- Name search: the n-gram terms of each version's name ('name') and former
+-- names ('former'), so that a search at a past point finds the names then.
 CREATE TABLE legal_entity_terms (
-    term  TEXT NOT NULL,
-    uscc  TEXT NOT NULL,
-    field TEXT NOT NULL,
-    PRIMARY KEY (term, uscc, field)
+    term    TEXT NOT NULL,
+    uscc    TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    field   TEXT NOT NULL,
+    PRIMARY KEY (term, uscc, version, field)
 );
-CREATE INDEX legal_entity_terms_uscc ON legal_entity_terms (uscc);
