@@ -57,32 +57,59 @@ type Report struct {
 	GoVersion   string
 	Notes       []string
 	Comparisons []Comparison
+	// Writes and FeedLags are the write measurements, one per backend.
+	Writes   []WriteComparison
+	FeedLags []FeedLag
 }
 
 // Check fails when a measurement has more than MaxErrorRate of its
-// operations failing, or no successful operation at all.
+// operations failing, or no successful operation at all, or when a feed
+// did not deliver every committed write exactly once.
 func (r Report) Check() error {
 	var errs []error
 	for _, c := range r.Comparisons {
 		for _, m := range []Measurement{c.Baseline, c.Real} {
-			res := m.Result
-			switch {
-			case res.Ops-res.Errors == 0:
-				errs = append(errs, fmt.Errorf("%s %s: no successful operation (%d errors; first: %s)", c.Protocol, m.Name, res.Errors, res.FirstError))
-			case res.ErrorRate() > MaxErrorRate:
-				errs = append(errs, fmt.Errorf("%s %s: %d of %d operations failed (%.2f%%, over %.0f%%); first: %s",
-					c.Protocol, m.Name, res.Errors, res.Ops, 100*res.ErrorRate(), 100*MaxErrorRate, res.FirstError))
-			}
+			errs = append(errs, checkResult(c.Protocol, m))
+		}
+	}
+	for _, w := range r.Writes {
+		for _, m := range []Measurement{w.Without, w.With, w.Production} {
+			errs = append(errs, checkResult(writeProtocol(w.Backend), m))
+		}
+	}
+	for _, l := range r.FeedLags {
+		errs = append(errs, checkResult(feedProtocol(l.Backend), Measurement{Name: "writers", Result: l.Writes}))
+		if err := l.Lag.Check(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", feedProtocol(l.Backend), err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
+func checkResult(protocol string, m Measurement) error {
+	res := m.Result
+	switch {
+	case res.Ops-res.Errors == 0:
+		return fmt.Errorf("%s %s: no successful operation (%d errors; first: %s)", protocol, m.Name, res.Errors, res.FirstError)
+	case res.ErrorRate() > MaxErrorRate:
+		return fmt.Errorf("%s %s: %d of %d operations failed (%.2f%%, over %.0f%%); first: %s",
+			protocol, m.Name, res.Errors, res.Ops, 100*res.ErrorRate(), 100*MaxErrorRate, res.FirstError)
+	}
+	return nil
+}
+
+func writeProtocol(backend string) string { return "write/" + backend }
+func feedProtocol(backend string) string  { return "feed/" + backend }
+
 // WriteTable writes the report as an aligned table.
 func (r Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "zhbase bench: %d workers, %s per target after a %s warm-up, loopback, %s, GOMAXPROCS=%d of %d CPUs (client and servers share them)\n\n",
+	fmt.Fprintf(&b, "zhbase bench: %d workers, %s per target after a %s warm-up, loopback, %s, GOMAXPROCS=%d of %d CPUs (client and servers share them)\n",
 		r.Workers, r.Duration, r.Warmup, r.GoVersion, r.GOMAXPROCS, r.NumCPU)
+	if len(r.Writes) > 0 {
+		fmt.Fprintf(&b, "writes and feed: %d workers, %d entities per database, the same duration and warm-up\n", r.Writes[0].Workers, r.Writes[0].Entities)
+	}
+	b.WriteString("\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "protocol\ttarget\tthroughput\tp50\tp99\terrors/ops")
 	for _, c := range r.Comparisons {
@@ -91,11 +118,42 @@ func (r Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\t%.0f ops/s\tp50 %s\tp99 %s\t%d/%d\n",
 				c.Protocol, m.Name, res.OpsPerSec, ms(res.P50), ms(res.P99), res.Errors, res.Ops)
 		}
-		fmt.Fprintf(tw, "%s\tratio real/baseline\t%.2f\tp50 x%.1f\n", c.Protocol, c.Ratio(), c.LatencyRatio())
+		fmt.Fprintf(tw, "%s\tratio real/baseline\t%.2f\tp50 x%.1f\t\t\n", c.Protocol, c.Ratio(), c.LatencyRatio())
+	}
+	row := func(protocol string, m Measurement) {
+		res := m.Result
+		fmt.Fprintf(tw, "%s\t%s\t%.0f ops/s\tp50 %s\tp99 %s\t%d/%d\n",
+			protocol, m.Name, res.OpsPerSec, ms(res.P50), ms(res.P99), res.Errors, res.Ops)
+	}
+	for _, w := range r.Writes {
+		p := writeProtocol(w.Backend)
+		row(p, w.Without)
+		row(p, w.With)
+		fmt.Fprintf(tw, "%s\tratio with/without history+feed\t%.2f\tp50 x%.1f\t\t\n", p, w.Ratio(), w.LatencyRatio())
+		row(p, w.Production)
+		fmt.Fprintf(tw, "%s\tratio sqlstore/plain\t%.2f\tp50 x%.1f\t\t\n", p, w.ProductionRatio(), w.ProductionLatencyRatio())
+	}
+	for _, l := range r.FeedLags {
+		p := feedProtocol(l.Backend)
+		lag := l.Lag
+		once := "delivered once"
+		if lag.Check() != nil {
+			once = "NOT delivered exactly once"
+		}
+		fmt.Fprintf(tw, "%s\tFeed.Watch lag behind Update's return, %d writers at %.0f writes/s\t%d/%d %s\tp50 %s\tp99 %s\tmax %s\n",
+			p, l.Workers, l.Writes.OpsPerSec, lag.Delivered, lag.Committed, once, ms(lag.P50), ms(lag.P99), ms(lag.Max))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// Rows with empty trailing cells (the ratios) keep the columns aligned
+	// but end in padding.
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	b.Reset()
+	b.WriteString(strings.Join(lines, "\n"))
 	if len(r.Notes) > 0 {
 		b.WriteString("\nnotes:\n")
 		for _, n := range r.Notes {
@@ -110,6 +168,8 @@ func (r Report) WriteTable(w io.Writer) error {
 func ms(d time.Duration) string {
 	v := float64(d) / float64(time.Millisecond)
 	switch {
+	case v < 0:
+		return fmt.Sprintf("%.3fms", v)
 	case v < 1:
 		return fmt.Sprintf("%.3fms", v)
 	case v < 10:
@@ -140,6 +200,39 @@ type jsonComparison struct {
 	ErrorsCheck string     `json:"error_check"`
 }
 
+type jsonWrites struct {
+	Backend         string     `json:"backend"`
+	Workers         int        `json:"workers"`
+	Entities        int        `json:"entities"`
+	Without         jsonResult `json:"without_history_feed"`
+	With            jsonResult `json:"with_history_feed"`
+	Production      jsonResult `json:"legalentity_sqlstore"`
+	Ratio           float64    `json:"ratio_with_without_ops_per_sec"`
+	RatioP50        float64    `json:"ratio_with_without_p50"`
+	ProductionRatio float64    `json:"ratio_sqlstore_without_ops_per_sec"`
+	ProductionP50   float64    `json:"ratio_sqlstore_without_p50"`
+	ErrorsCheck     string     `json:"error_check"`
+}
+
+type jsonFeedLag struct {
+	Backend          string     `json:"backend"`
+	Workers          int        `json:"workers"`
+	Writes           jsonResult `json:"writes"`
+	Committed        int        `json:"committed"`
+	Delivered        int        `json:"delivered"`
+	Duplicates       int        `json:"duplicates"`
+	DuplicateCommits int        `json:"duplicate_commits"`
+	Missing          int        `json:"missing"`
+	Unexpected       int        `json:"unexpected"`
+	Early            int        `json:"delivered_before_write_returned"`
+	P50Ms            float64    `json:"lag_p50_ms"`
+	P99Ms            float64    `json:"lag_p99_ms"`
+	MaxMs            float64    `json:"lag_max_ms"`
+	PollIntervalMs   float64    `json:"poll_interval_ms"`
+	Check            string     `json:"exactly_once_check"`
+	Problem          string     `json:"problem,omitempty"`
+}
+
 type jsonReport struct {
 	Workers     int              `json:"workers"`
 	DurationSec float64          `json:"duration_s"`
@@ -150,6 +243,8 @@ type jsonReport struct {
 	GoVersion   string           `json:"go_version"`
 	Notes       []string         `json:"notes"`
 	Results     []jsonComparison `json:"results"`
+	Writes      []jsonWrites     `json:"writes"`
+	FeedLags    []jsonFeedLag    `json:"feed_lag"`
 }
 
 // MarshalJSON writes the same figures as WriteTable, latencies in
@@ -165,7 +260,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	out := jsonReport{
 		Workers: r.Workers, DurationSec: r.Duration.Seconds(), WarmupSec: r.Warmup.Seconds(), Entities: r.Entities,
 		GOMAXPROCS: r.GOMAXPROCS, NumCPU: r.NumCPU, GoVersion: r.GoVersion, Notes: r.Notes,
-		Results: []jsonComparison{},
+		Results: []jsonComparison{}, Writes: []jsonWrites{}, FeedLags: []jsonFeedLag{},
 	}
 	for _, c := range r.Comparisons {
 		check := "ok"
@@ -175,6 +270,32 @@ func (r Report) MarshalJSON() ([]byte, error) {
 		out.Results = append(out.Results, jsonComparison{
 			Protocol: c.Protocol, Baseline: conv(c.Baseline), Real: conv(c.Real),
 			RatioOps: c.Ratio(), RatioP50: c.LatencyRatio(), MaxErrRate: MaxErrorRate, ErrorsCheck: check,
+		})
+	}
+	for _, w := range r.Writes {
+		check := "ok"
+		if err := (Report{Writes: []WriteComparison{w}}).Check(); err != nil {
+			check = "failed"
+		}
+		out.Writes = append(out.Writes, jsonWrites{
+			Backend: w.Backend, Workers: w.Workers, Entities: w.Entities,
+			Without: conv(w.Without), With: conv(w.With), Production: conv(w.Production),
+			Ratio: w.Ratio(), RatioP50: w.LatencyRatio(), ProductionRatio: w.ProductionRatio(), ProductionP50: w.ProductionLatencyRatio(),
+			ErrorsCheck: check,
+		})
+	}
+	for _, l := range r.FeedLags {
+		check := "ok"
+		if err := l.Lag.Check(); err != nil {
+			check = "failed"
+		}
+		lag := l.Lag
+		out.FeedLags = append(out.FeedLags, jsonFeedLag{
+			Backend: l.Backend, Workers: l.Workers, Writes: conv(Measurement{Name: TemporalTargetName, Result: l.Writes}),
+			Committed: lag.Committed, Delivered: lag.Delivered, Duplicates: lag.Duplicates, DuplicateCommits: lag.DuplicateCommits,
+			Missing: lag.Missing, Unexpected: lag.Unexpected, Early: lag.Early,
+			P50Ms: toMs(lag.P50), P99Ms: toMs(lag.P99), MaxMs: toMs(lag.Max), PollIntervalMs: toMs(l.PollInterval),
+			Check: check, Problem: lag.Problem,
 		})
 	}
 	return json.Marshal(out)

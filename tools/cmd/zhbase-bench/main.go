@@ -6,11 +6,19 @@
 //     runner, embedded etcd, SQLite, the kit's interceptors and tracing,
 //     a client dialled through etcd discovery);
 //   - REST: a plain net/http handler writing the entity's canned JSON,
-//     versus GET /v1/legalEntities/{uscc} through the gateway.
+//     versus GET /v1/legalEntities/{uscc} through the gateway;
+//   - writes on SQLite in a temporary directory (and on PostgreSQL with
+//     -postgres DSN): updates of demo legal entities through
+//     temporal.Store.Update (history and change feed) versus the same
+//     writes to a plain table updated in place, and through the registry's
+//     own store (sqlstore, which also keeps search terms);
+//   - the change feed's delivery lag: a Feed.Watch watcher following the
+//     temporal table while writers update it.
 //
-// It prints ops/s, p50 and p99 of each and the ratio real/baseline, as a
-// table or with -json as a JSON document, and exits non-zero when more than
-// 1% of the operations of any target fail.
+// It prints ops/s, p50 and p99 of each and the ratios, as a table or with
+// -json as a JSON document, and exits non-zero when more than 1% of the
+// operations of any target fail or when the feed does not deliver every
+// committed write exactly once.
 package main
 
 import (
@@ -25,6 +33,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"time"
@@ -37,6 +46,7 @@ import (
 	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
 	"github.com/zhbase/zhbase/services/cluster"
 	"github.com/zhbase/zhbase/services/kit/discovery"
+	"github.com/zhbase/zhbase/services/kit/store"
 	"github.com/zhbase/zhbase/services/kit/telemetry"
 	legalentityapi "github.com/zhbase/zhbase/services/legalentity/api"
 	"github.com/zhbase/zhbase/tools/bench"
@@ -44,11 +54,13 @@ import (
 )
 
 type options struct {
-	workers  int
-	duration time.Duration
-	warmup   time.Duration
-	entities int
-	json     bool
+	workers      int
+	duration     time.Duration
+	warmup       time.Duration
+	entities     int
+	json         bool
+	writeWorkers int
+	postgres     string
 }
 
 func main() {
@@ -71,8 +83,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up per target, before -duration")
 	fs.IntVar(&o.entities, "entities", 2000, "demo legal entities seeded and read at random")
 	fs.BoolVar(&o.json, "json", false, "print a JSON document instead of the table")
+	fs.IntVar(&o.writeWorkers, "write-workers", 4, "concurrent closed-loop writers per write target and for the feed-lag measurement")
+	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL DSN: also measure writes there, each target in a schema of its own (created and dropped); SQLite only when empty")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: zhbase-bench [flags]\n\nMeasures zhbase's gRPC and REST reads against bare baselines on loopback.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: zhbase-bench [flags]\n\nMeasures zhbase's gRPC and REST reads against bare baselines on loopback, writes with\nhistory and change feed against a plain table, and the feed's delivery lag.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -90,10 +104,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-warmup must be in [0, 1m], got %s", o.warmup)
 	case o.entities < 1 || o.entities > 100000:
 		return fmt.Errorf("-entities must be 1..100000, got %d", o.entities)
+	case o.writeWorkers < 1 || o.writeWorkers > 256:
+		return fmt.Errorf("-write-workers must be 1..256, got %d", o.writeWorkers)
 	}
 
-	// Everything stops by itself: set-up, four targets, shutdown.
-	budget := 5*time.Minute + 4*(o.warmup+o.duration)*2
+	// Everything stops by itself: set-up, four read targets, per write
+	// backend three seeded write targets and the lag run, shutdown.
+	backends := time.Duration(1)
+	if o.postgres != "" {
+		backends = 2
+	}
+	budget := 5*time.Minute + 4*(o.warmup+o.duration)*2 +
+		backends*(5*time.Minute+(3*(o.warmup+o.duration)+o.duration+writeDrain)*2)
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -117,11 +139,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return report.Check()
 }
 
+// writeDrain bounds the wait for the feed watcher to catch up once the
+// writers of the lag measurement have stopped.
+const writeDrain = 10 * time.Second
+
+type logFunc func(format string, args ...any)
+
 func measure(ctx context.Context, o options, progress io.Writer) (rep bench.Report, err error) {
 	logf := func(format string, args ...any) { fmt.Fprintf(progress, "zhbase-bench: "+format+"\n", args...) }
 
-	// Tracing as in production: spans are created for every call; they are
-	// exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set, as in production.
+	// Tracing as in production: spans are created for every call and every
+	// statement; they are exported only when OTEL_EXPORTER_OTLP_ENDPOINT is
+	// set, as in production.
 	tel, err := telemetry.Setup(ctx, telemetry.Options{ServiceName: "zhbase"})
 	if err != nil {
 		return rep, err
@@ -134,6 +163,32 @@ func measure(ctx context.Context, o options, progress io.Writer) (rep bench.Repo
 	}
 	defer os.RemoveAll(dir)
 
+	if o.postgres != "" {
+		// Fail before the read measurements, not after them.
+		pg, err := store.Open(ctx, store.Options{PostgresDSN: o.postgres, Name: "zhbase-bench"})
+		if err != nil {
+			return rep, fmt.Errorf("-postgres %s: %w", bench.RedactDSN(o.postgres), err)
+		}
+		pg.Close()
+	}
+	rep = bench.Report{
+		Workers: o.workers, Duration: o.duration, Warmup: o.warmup, Entities: o.entities,
+		GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(),
+	}
+	// The cluster of the read measurements is stopped before the writes
+	// start, so that they do not share the CPUs with it.
+	if err := measureReads(ctx, o, filepath.Join(dir, "cluster"), tel, &rep, logf); err != nil {
+		return rep, err
+	}
+	if err := measureWrites(ctx, o, filepath.Join(dir, "writes"), &rep, logf); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// measureReads runs the read comparisons against a cluster of its own in
+// dir, adding them and their notes to rep.
+func measureReads(ctx context.Context, o options, dir string, tel *telemetry.Telemetry, rep *bench.Report, logf logFunc) (err error) {
 	// The real stack: the legal-entity registry and the gateway in this
 	// process, an embedded etcd, SQLite in the temporary directory, every
 	// address on loopback.
@@ -146,21 +201,21 @@ func measure(ctx context.Context, o options, progress io.Writer) (rep bench.Repo
 		"-data-dir=" + dir,
 		"-log.level=warn",
 	}, func(string) string { return "" }); err != nil {
-		return rep, fmt.Errorf("cluster config: %w", err)
+		return fmt.Errorf("cluster config: %w", err)
 	}
 	clientURL, err := freeLoopbackURL()
 	if err != nil {
-		return rep, err
+		return err
 	}
 	peerURL, err := freeLoopbackURL()
 	if err != nil {
-		return rep, err
+		return err
 	}
 	cfg.EmbeddedEtcd, cfg.EtcdClientURL, cfg.EtcdPeerURL = true, clientURL, peerURL
 	logf("starting legalentity+gateway with an embedded etcd in %s", dir)
 	proc, err := cluster.Start(ctx, cfg, cluster.Options{Logger: cluster.NewLogger("warn", "text"), Telemetry: tel})
 	if err != nil {
-		return rep, err
+		return err
 	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -170,7 +225,7 @@ func measure(ctx context.Context, o options, progress io.Writer) (rep bench.Repo
 
 	conn, err := discovery.Dial(proc.Etcd(), "legalentity", discovery.DialOptions{ProtoServices: []string{legalentityapi.ServiceName}})
 	if err != nil {
-		return rep, err
+		return err
 	}
 	defer conn.Close()
 	registry := legalentityv1.NewLegalEntityServiceClient(conn)
@@ -180,7 +235,7 @@ func measure(ctx context.Context, o options, progress io.Writer) (rep bench.Repo
 	created, err := demo.SeedLegalEntities(sctx, registry, demo.DefaultSeed, o.entities)
 	scancel()
 	if err != nil {
-		return rep, err
+		return err
 	}
 	logf("seeded %d legal entities in %s", created, time.Since(t0).Round(time.Millisecond))
 	entities := demo.LegalEntities(demo.DefaultSeed, o.entities)
@@ -194,28 +249,28 @@ func measure(ctx context.Context, o options, progress io.Writer) (rep bench.Repo
 	// a message of the same size.
 	canned, err := registry.GetLegalEntity(ctx, &legalentityv1.GetLegalEntityRequest{Name: names[0]})
 	if err != nil {
-		return rep, fmt.Errorf("read back %s: %w", names[0], err)
+		return fmt.Errorf("read back %s: %w", names[0], err)
 	}
 	cannedJSON, err := protojson.Marshal(canned)
 	if err != nil {
-		return rep, err
+		return err
 	}
 
 	gb, err := bench.StartGRPCBaseline(canned)
 	if err != nil {
-		return rep, err
+		return err
 	}
 	defer gb.Close()
 	bconn, err := grpc.NewClient(gb.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		return rep, err
+		return err
 	}
 	defer bconn.Close()
 	baseline := legalentityv1.NewLegalEntityServiceClient(bconn)
 
 	hb, err := bench.StartHTTPBaseline(canned)
 	if err != nil {
-		return rep, err
+		return err
 	}
 	defer hb.Close()
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -246,7 +301,7 @@ func measure(ctx context.Context, o options, progress io.Writer) (rep bench.Repo
 	gatewayBase := "http://" + proc.HTTPAddr()
 	sample, err := httpBody(ctx, httpc, gatewayBase+"/v1/legalEntities/"+entities[0].GetUscc())
 	if err != nil {
-		return rep, fmt.Errorf("gateway read of %s: %w", names[0], err)
+		return fmt.Errorf("gateway read of %s: %w", names[0], err)
 	}
 
 	measureOne := func(protocol, name string, op bench.Op) bench.Measurement {
@@ -259,17 +314,13 @@ func measure(ctx context.Context, o options, progress io.Writer) (rep bench.Repo
 		logf("%s %s: measuring for %s with %d workers", protocol, name, o.duration, o.workers)
 		return bench.Measurement{Name: name, Result: bench.Run(ctx, o.workers, o.duration, op)}
 	}
-	rep = bench.Report{
-		Workers: o.workers, Duration: o.duration, Warmup: o.warmup, Entities: o.entities,
-		GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), GoVersion: runtime.Version(),
-	}
 	rep.Comparisons = append(rep.Comparisons, bench.Comparison{
 		Protocol: "grpc",
 		Baseline: measureOne("grpc", "baseline", grpcGet(baseline)),
 		Real:     measureOne("grpc", "legalentity.Get", grpcGet(registry)),
 	})
 	if err := ctx.Err(); err != nil {
-		return rep, err
+		return err
 	}
 	rep.Comparisons = append(rep.Comparisons, bench.Comparison{
 		Protocol: "rest",
@@ -277,24 +328,24 @@ func measure(ctx context.Context, o options, progress io.Writer) (rep bench.Repo
 		Real:     measureOne("rest", "gateway GET /v1/legalEntities/{uscc}", restGet(gatewayBase)),
 	})
 	if err := ctx.Err(); err != nil {
-		return rep, err
+		return err
 	}
 
 	exporter := "no exporter configured, so spans are created but not exported (production's default)"
 	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" {
 		exporter = "spans exported over OTLP (OTEL_EXPORTER_OTLP_*ENDPOINT is set)"
 	}
-	rep.Notes = []string{
+	rep.Notes = append(rep.Notes,
 		fmt.Sprintf("real stack: cluster.Start with targets legalentity+gateway, embedded etcd, SQLite in a temporary directory, %d demo entities; each op reads a random one", o.entities),
 		"real gRPC client: discovery.Dial (etcd resolver, round robin, otel, deadline interceptor); baseline client: plain grpc.NewClient to a plain grpc.NewServer()",
-		"REST: one shared http.Client for both, " + fmt.Sprintf("%d idle connections per host", transport.MaxIdleConnsPerHost),
+		"REST: one shared http.Client for both, "+fmt.Sprintf("%d idle connections per host", transport.MaxIdleConnsPerHost),
 		fmt.Sprintf("response: the same stored entity, %d bytes protobuf; JSON %d bytes canned (baseline), %d bytes from the gateway", proto.Size(canned), len(cannedJSON), len(sample)),
 		"request logging: the cluster logger is at slog level warn during the bench, so successful calls write no log line (production's info level writes one per call)",
-		"tracing: telemetry.Setup as in production; " + exporter,
+		"tracing: telemetry.Setup as in production; "+exporter,
 		fmt.Sprintf("load generator, clients and servers share one process and its %d CPUs; ops/s counts successful operations, latencies are those of successful operations", runtime.NumCPU()),
 		fmt.Sprintf("a target fails the run when more than %.0f%% of its operations fail", 100*bench.MaxErrorRate),
-	}
-	return rep, nil
+	)
+	return nil
 }
 
 // httpGet reads url to the end and fails on any status but 200.
