@@ -176,8 +176,9 @@ func TestServiceConfigRetriesOnlyMethodsBoundToGet(t *testing.T) {
 		retried = append(retried, n.Method)
 	}
 	sort.Strings(retried)
-	if want := []string{"GetLegalEntity", "ListLegalEntities", "SearchLegalEntities"}; !slices.Equal(retried, want) {
-		t.Fatalf("retried methods = %v, want %v (never Create or Update)", retried, want)
+	want := []string{"GetLegalEntity", "ListLegalEntities", "ListLegalEntityChanges", "ListLegalEntityVersions", "SearchLegalEntities"}
+	if !slices.Equal(retried, want) {
+		t.Fatalf("retried methods = %v, want %v (never Create, Update or a stream)", retried, want)
 	}
 	if _, err := discovery.ServiceConfig([]string{"no.such.Service"}); err == nil {
 		t.Fatal("an unknown service was accepted")

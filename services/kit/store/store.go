@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -54,6 +55,11 @@ type DB struct {
 	dialect Dialect
 	name    string
 	tracer  trace.Tracer
+	// writer queues this process's SQLite transactions: SQLite admits one
+	// writer at a time, and waiting in a Go mutex is first come, first
+	// served, where waiting in SQLite's busy handler is a sleep-and-retry
+	// lottery that stretches tail latency.
+	writer sync.Mutex
 }
 
 // Open connects to the database and checks that it answers.
@@ -261,6 +267,10 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) err
 }
 
 func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) (err error) {
+	if db.dialect == SQLite {
+		db.writer.Lock()
+		defer db.writer.Unlock()
+	}
 	stx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
