@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -265,9 +266,15 @@ func OpenTemporalTable(ctx context.Context, db *store.DB) (*TemporalTable, error
 	if err != nil {
 		return nil, err
 	}
+	// The production table names each version's set of search terms in
+	// terms_key; without the terms side table every version gets none.
 	return &TemporalTable{store: temporal.NewStore(feed, temporal.Table{
 		Name: "legal_entities", Collection: sqlstore.Collection, Key: "uscc",
-		Columns: IndexColumns, Values: IndexValues,
+		Columns: append(slices.Clone(IndexColumns), "terms_key"),
+		Values: func(doc []byte) ([]any, error) {
+			vals, err := IndexValues(doc)
+			return append(vals, ""), err
+		},
 	})}, nil
 }
 

@@ -2,8 +2,11 @@ package temporal
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/zhbase/zhbase/services/kit/errs"
@@ -166,11 +169,11 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, string, error
 			CASE WHEN ` + s.t.NameColumn + ` = ? THEN 2 WHEN ` + s.t.NameColumn + ` LIKE ? ESCAPE '\' THEN 1 ELSE 0 END AS bonus
 		FROM (
 			SELECT t.*, m.hits FROM (
-				SELECT ` + k + ` AS matched, version AS matched_version, MAX(hits) AS hits FROM (
-					SELECT ` + k + `, version, field, COUNT(DISTINCT term) AS hits FROM ` + s.t.TermsTable + `
-					WHERE term IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(terms)), ", ") + `) GROUP BY ` + k + `, version, field
-				) x GROUP BY ` + k + `, version HAVING MAX(hits) >= ?
-			) m JOIN ` + s.t.Name + ` t ON t.` + k + ` = m.matched AND t.version = m.matched_version
+				SELECT ` + k + ` AS matched, terms_key AS matched_terms, MAX(hits) AS hits FROM (
+					SELECT ` + k + `, terms_key, field, COUNT(DISTINCT term) AS hits FROM ` + s.t.TermsTable + `
+					WHERE term IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(terms)), ", ") + `) GROUP BY ` + k + `, terms_key, field
+				) x GROUP BY ` + k + `, terms_key HAVING MAX(hits) >= ?
+			) m JOIN ` + s.t.Name + ` t ON t.` + k + ` = m.matched AND t.terms_key = m.matched_terms
 		) r
 		WHERE ` + strings.Join(conds, " AND ") + `
 		ORDER BY hits DESC, bonus DESC, LENGTH(` + s.t.NameColumn + `), ` + k + ` LIMIT ? OFFSET ?`
@@ -203,14 +206,39 @@ func likePrefix(s string) string {
 	return r.Replace(s) + "%"
 }
 
-// writeTerms indexes the names of one version inside the writing
-// transaction: every term of every text of every field Table.Terms names.
-// Terms are kept per version, so that a search at a past point matches the
-// names the record had then.
-func (s *Store) writeTerms(ctx context.Context, tx *store.Tx, v *Version) error {
-	fields, err := s.t.Terms(v.Doc)
+// termsOf returns the texts Table.Terms names in doc, and a key that is the
+// same for every version with the same texts: versions share their terms, so
+// a write that changes no name writes no terms.
+func (s *Store) termsOf(doc []byte) (map[string][]string, string, error) {
+	fields, err := s.t.Terms(doc)
 	if err != nil {
-		return fmt.Errorf("search terms of %s: %w", v.Key, err)
+		return nil, "", err
+	}
+	names := make([]string, 0, len(fields))
+	for f := range fields {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, f := range names {
+		for _, text := range fields[f] {
+			fmt.Fprintf(h, "%s\x00%s\x00", f, text)
+		}
+	}
+	return fields, hex.EncodeToString(h.Sum(nil)[:12]), nil
+}
+
+// writeTerms indexes one set of names of a record inside the writing
+// transaction, unless a version with the same names did already. Terms are
+// kept for every set of names a record has had, so that a search at a past
+// point matches the names the record had then.
+func (s *Store) writeTerms(ctx context.Context, tx *store.Tx, key, termsKey string, fields map[string][]string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+s.t.TermsTable+` WHERE `+s.t.Key+` = ? AND terms_key = ?`, key, termsKey).Scan(&n); err != nil {
+		return fmt.Errorf("look up search terms: %w", err)
+	}
+	if n > 0 {
+		return nil
 	}
 	type row struct{ term, field string }
 	var rows []row
@@ -230,9 +258,9 @@ func (s *Store) writeTerms(ctx context.Context, tx *store.Tx, v *Version) error 
 		end := min(start+batch, len(rows))
 		args := make([]any, 0, 4*(end-start))
 		for _, r := range rows[start:end] {
-			args = append(args, r.term, v.Key, v.Version, r.field)
+			args = append(args, r.term, key, termsKey, r.field)
 		}
-		q := `INSERT INTO ` + s.t.TermsTable + ` (term, ` + s.t.Key + `, version, field) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", end-start), ", ")
+		q := `INSERT INTO ` + s.t.TermsTable + ` (term, ` + s.t.Key + `, terms_key, field) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", end-start), ", ")
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("index search terms: %w", err)
 		}

@@ -29,9 +29,11 @@ type Table struct {
 	AfterWrite func(ctx context.Context, tx *store.Tx, cur *Version) error
 
 	// Search (optional): Terms returns the texts to index per field name
-	// (e.g. "name": the current name, "former": former names); they go into
-	// TermsTable (term TEXT, <Key> TEXT, version INTEGER, field TEXT,
-	// PRIMARY KEY (term, <Key>, version, field)) for every version written.
+	// (e.g. "name": the current name, "former": former names). The table
+	// then has a column `terms_key TEXT NOT NULL` naming each version's set
+	// of texts, and TermsTable (term TEXT, <Key> TEXT, terms_key TEXT, field
+	// TEXT, PRIMARY KEY (term, <Key>, terms_key, field), with an index on
+	// (<Key>, terms_key)) holds the terms of every set a record has had.
 	// NameColumn is a column holding the main name normalised by
 	// textsearch.Normalize, for ranking.
 	Terms      func(doc []byte) (map[string][]string, error)
@@ -487,13 +489,23 @@ func (s *Store) insert(ctx context.Context, tx *store.Tx, v *Version) error {
 	args := []any{v.Key, v.Version, formatTime(v.ValidFrom), formatTime(v.ValidTo), formatTime(v.KnownFrom), formatTime(v.KnownTo),
 		v.Sequence, openSeq, string(v.Action), boolInt(v.Deleted), string(v.Doc)}
 	args = append(args, vals...)
-	_, err = tx.ExecContext(ctx, `INSERT INTO `+s.t.Name+` (`+s.columns()+`) VALUES (`+
+	cols := s.columns()
+	var fields map[string][]string
+	var termsKey string
+	if s.t.Terms != nil {
+		if fields, termsKey, err = s.termsOf(v.Doc); err != nil {
+			return fmt.Errorf("search terms of %s: %w", v.Key, err)
+		}
+		cols += ", terms_key"
+		args = append(args, termsKey)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO `+s.t.Name+` (`+cols+`) VALUES (`+
 		strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("insert version %d of %s: %w", v.Version, v.Key, err)
 	}
 	if s.t.Terms != nil {
-		return s.writeTerms(ctx, tx, v)
+		return s.writeTerms(ctx, tx, v.Key, termsKey, fields)
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ CREATE TABLE legal_entities (
     division_code      TEXT NOT NULL,
     establishment_date TEXT NOT NULL,
     update_time        TEXT NOT NULL,
+    terms_key          TEXT NOT NULL,
     PRIMARY KEY (uscc, version)
 );
 -- The current rows (valid now, known now) are what List reads by default;
@@ -44,12 +45,15 @@ CREATE INDEX legal_entities_name ON legal_entities (display_name, uscc)
 CREATE INDEX legal_entities_updated ON legal_entities (update_time, uscc)
     WHERE known_to = '9999-12-31T23:59:59.999999Z' AND valid_to = '9999-12-31T23:59:59.999999Z';
 
--- Name search: the n-gram terms of each version's name ('name') and former
--- names ('former'), so that a search at a past point finds the names then.
+-- Name search: the n-gram terms of every set of names ('name': the name,
+-- 'former': former names) an entity has had, shared by the versions with
+-- that set (terms_key), so that a search at a past point finds the names
+-- then and a write that changes no name writes no terms.
 CREATE TABLE legal_entity_terms (
-    term    TEXT NOT NULL,
-    uscc    TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    field   TEXT NOT NULL,
-    PRIMARY KEY (term, uscc, version, field)
+    term      TEXT NOT NULL,
+    uscc      TEXT NOT NULL,
+    terms_key TEXT NOT NULL,
+    field     TEXT NOT NULL,
+    PRIMARY KEY (term, uscc, terms_key, field)
 );
+CREATE INDEX legal_entity_terms_set ON legal_entity_terms (uscc, terms_key);
