@@ -25,25 +25,22 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/zhbase/zhbase/proto/openapi"
-	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
 	"github.com/zhbase/zhbase/services/kit/discovery"
 )
 
-// route is one registry the gateway fronts.
-type route struct {
-	service      string // etcd service name
-	protoService string
-	register     func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
-}
-
-var routes = []route{
-	{"legalentity", "zhbase.legalentity.v1.LegalEntityService", legalentityv1.RegisterLegalEntityServiceHandler},
+// Route is one registry the gateway fronts.
+type Route struct {
+	// Service is the etcd service name, ProtoService the gRPC service.
+	Service, ProtoService string
+	// Register is the generated Register<Service>Handler of its REST routes.
+	Register func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
 }
 
 // Options configures the gateway.
 type Options struct {
 	Etcd   *clientv3.Client
 	Logger *slog.Logger
+	Routes []Route
 }
 
 // Gateway is the REST facade.
@@ -67,18 +64,18 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 		}),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 	)
-	for _, r := range routes {
-		conn, err := discovery.Dial(o.Etcd, r.service, discovery.DialOptions{ProtoServices: []string{r.protoService}})
+	for _, r := range o.Routes {
+		conn, err := discovery.Dial(o.Etcd, r.Service, discovery.DialOptions{ProtoServices: []string{r.ProtoService}})
 		if err != nil {
 			g.Close()
 			return nil, err
 		}
 		g.conns = append(g.conns, conn)
-		if err := r.register(ctx, mux, conn); err != nil {
+		if err := r.Register(ctx, mux, conn); err != nil {
 			g.Close()
-			return nil, fmt.Errorf("register REST routes of %s: %w", r.service, err)
+			return nil, fmt.Errorf("register REST routes of %s: %w", r.Service, err)
 		}
-		g.health[r.protoService] = healthpb.NewHealthClient(conn)
+		g.health[r.ProtoService] = healthpb.NewHealthClient(conn)
 	}
 	h := http.NewServeMux()
 	h.Handle("/v1/", mux)

@@ -278,7 +278,7 @@ func (p *Process) stopGRPC(ctx context.Context) error {
 }
 
 func (p *Process) startGateway(ctx context.Context) (func(context.Context) error, error) {
-	gw, err := gateway.New(ctx, gateway.Options{Etcd: p.cli, Logger: p.log})
+	gw, err := gateway.New(ctx, gateway.Options{Etcd: p.cli, Logger: p.log, Routes: gatewayRoutes()})
 	if err != nil {
 		return nil, err
 	}

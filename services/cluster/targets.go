@@ -3,6 +3,12 @@ package cluster
 import (
 	"context"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+
+	"github.com/zhbase/zhbase/gateway"
+	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
+
 	"github.com/zhbase/zhbase/services/kit/refs"
 	"github.com/zhbase/zhbase/services/kit/server"
 	"github.com/zhbase/zhbase/services/kit/store"
@@ -17,6 +23,8 @@ type registry struct {
 	name         string
 	protoService string
 	open         func(ctx context.Context, db *store.DB, srv *server.Server, refs refs.Checker) error
+	// rest registers the registry's REST routes on the gateway.
+	rest func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
 }
 
 var registries = []registry{
@@ -31,7 +39,17 @@ var registries = []registry{
 			legalentityapi.Register(srv, legalentity.NewService(st))
 			return nil
 		},
+		rest: legalentityv1.RegisterLegalEntityServiceHandler,
 	},
+}
+
+// gatewayRoutes lists every registry for the REST facade.
+func gatewayRoutes() []gateway.Route {
+	out := make([]gateway.Route, len(registries))
+	for i, r := range registries {
+		out[i] = gateway.Route{Service: r.name, ProtoService: r.protoService, Register: r.rest}
+	}
+	return out
 }
 
 // GatewayTarget is the REST facade's target name.
