@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
+	populationv1 "github.com/zhbase/zhbase/proto/zhbase/population/v1"
 	"github.com/zhbase/zhbase/services/kit/discovery"
 	"github.com/zhbase/zhbase/services/kit/refs"
 )
@@ -26,6 +27,20 @@ var referenceLookups = map[string]struct {
 		c := legalentityv1.NewLegalEntityServiceClient(conn)
 		return func(ctx context.Context, name string) error {
 			_, err := c.GetLegalEntity(ctx, &legalentityv1.GetLegalEntityRequest{Name: name, ReadMask: nameOnly})
+			return refs.FromStatus(err)
+		}
+	}},
+	"persons": {"population", func(conn *grpc.ClientConn) refs.Lookup {
+		c := populationv1.NewPopulationServiceClient(conn)
+		return func(ctx context.Context, name string) error {
+			_, err := c.GetPerson(ctx, &populationv1.GetPersonRequest{Name: name, ReadMask: nameOnly})
+			return refs.FromStatus(err)
+		}
+	}},
+	"households": {"population", func(conn *grpc.ClientConn) refs.Lookup {
+		c := populationv1.NewPopulationServiceClient(conn)
+		return func(ctx context.Context, name string) error {
+			_, err := c.GetHousehold(ctx, &populationv1.GetHouseholdRequest{Name: name, ReadMask: nameOnly})
 			return refs.FromStatus(err)
 		}
 	}},

@@ -7,7 +7,9 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/zhbase/zhbase/gateway"
+	economyv1 "github.com/zhbase/zhbase/proto/zhbase/economy/v1"
 	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
+	populationv1 "github.com/zhbase/zhbase/proto/zhbase/population/v1"
 
 	"github.com/zhbase/zhbase/services/kit/refs"
 	"github.com/zhbase/zhbase/services/kit/server"
@@ -15,6 +17,12 @@ import (
 	"github.com/zhbase/zhbase/services/legalentity"
 	legalentityapi "github.com/zhbase/zhbase/services/legalentity/api"
 	legalentitystore "github.com/zhbase/zhbase/services/legalentity/sqlstore"
+	"github.com/zhbase/zhbase/services/economy"
+	economyapi "github.com/zhbase/zhbase/services/economy/api"
+	economystore "github.com/zhbase/zhbase/services/economy/sqlstore"
+	"github.com/zhbase/zhbase/services/population"
+	populationapi "github.com/zhbase/zhbase/services/population/api"
+	populationstore "github.com/zhbase/zhbase/services/population/sqlstore"
 )
 
 // registry describes one registry target: how to open its store and put its
@@ -40,6 +48,32 @@ var registries = []registry{
 			return nil
 		},
 		rest: legalentityv1.RegisterLegalEntityServiceHandler,
+	},
+	{
+		name:         "population",
+		protoService: populationapi.ServiceName,
+		open: func(ctx context.Context, db *store.DB, srv *server.Server, refs refs.Checker) error {
+			st, err := populationstore.Open(ctx, db)
+			if err != nil {
+				return err
+			}
+			populationapi.Register(srv, population.NewService(st, refs))
+			return nil
+		},
+		rest: populationv1.RegisterPopulationServiceHandler,
+	},
+	{
+		name:         "economy",
+		protoService: economyapi.ServiceName,
+		open: func(ctx context.Context, db *store.DB, srv *server.Server, refs refs.Checker) error {
+			st, err := economystore.Open(ctx, db)
+			if err != nil {
+				return err
+			}
+			economyapi.Register(srv, economy.NewService(st, refs))
+			return nil
+		},
+		rest: economyv1.RegisterEconomyServiceHandler,
 	},
 }
 
