@@ -57,11 +57,13 @@ type Gateway struct {
 func New(ctx context.Context, o Options) (*Gateway, error) {
 	g := &Gateway{health: map[string]healthpb.HealthClient{}, log: o.Logger}
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		// HttpBody responses (GeoJSON) go out as their own content type;
+		// everything else is proto3 JSON.
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false},
 			// A misspelt field must be an error, not silently dropped data.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 	)
 	for _, r := range o.Routes {

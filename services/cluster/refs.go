@@ -7,8 +7,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	buildingv1 "github.com/zhbase/zhbase/proto/zhbase/building/v1"
 	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
 	populationv1 "github.com/zhbase/zhbase/proto/zhbase/population/v1"
+	spatialv1 "github.com/zhbase/zhbase/proto/zhbase/spatial/v1"
 	"github.com/zhbase/zhbase/services/kit/discovery"
 	"github.com/zhbase/zhbase/services/kit/refs"
 )
@@ -34,6 +36,20 @@ var referenceLookups = map[string]struct {
 		c := populationv1.NewPopulationServiceClient(conn)
 		return func(ctx context.Context, name string) error {
 			_, err := c.GetPerson(ctx, &populationv1.GetPersonRequest{Name: name, ReadMask: nameOnly})
+			return refs.FromStatus(err)
+		}
+	}},
+	"addresses": {"spatial", func(conn *grpc.ClientConn) refs.Lookup {
+		c := spatialv1.NewSpatialServiceClient(conn)
+		return func(ctx context.Context, name string) error {
+			_, err := c.GetAddress(ctx, &spatialv1.GetAddressRequest{Name: name, ReadMask: nameOnly})
+			return refs.FromStatus(err)
+		}
+	}},
+	"buildings": {"building", func(conn *grpc.ClientConn) refs.Lookup {
+		c := buildingv1.NewBuildingServiceClient(conn)
+		return func(ctx context.Context, name string) error {
+			_, err := c.GetBuilding(ctx, &buildingv1.GetBuildingRequest{Name: name, ReadMask: nameOnly})
 			return refs.FromStatus(err)
 		}
 	}},

@@ -7,22 +7,30 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/zhbase/zhbase/gateway"
+	buildingv1 "github.com/zhbase/zhbase/proto/zhbase/building/v1"
 	economyv1 "github.com/zhbase/zhbase/proto/zhbase/economy/v1"
 	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
 	populationv1 "github.com/zhbase/zhbase/proto/zhbase/population/v1"
+	spatialv1 "github.com/zhbase/zhbase/proto/zhbase/spatial/v1"
 
+	"github.com/zhbase/zhbase/services/building"
+	buildingapi "github.com/zhbase/zhbase/services/building/api"
+	buildingstore "github.com/zhbase/zhbase/services/building/sqlstore"
+	"github.com/zhbase/zhbase/services/economy"
+	economyapi "github.com/zhbase/zhbase/services/economy/api"
+	economystore "github.com/zhbase/zhbase/services/economy/sqlstore"
 	"github.com/zhbase/zhbase/services/kit/refs"
 	"github.com/zhbase/zhbase/services/kit/server"
 	"github.com/zhbase/zhbase/services/kit/store"
 	"github.com/zhbase/zhbase/services/legalentity"
 	legalentityapi "github.com/zhbase/zhbase/services/legalentity/api"
 	legalentitystore "github.com/zhbase/zhbase/services/legalentity/sqlstore"
-	"github.com/zhbase/zhbase/services/economy"
-	economyapi "github.com/zhbase/zhbase/services/economy/api"
-	economystore "github.com/zhbase/zhbase/services/economy/sqlstore"
 	"github.com/zhbase/zhbase/services/population"
 	populationapi "github.com/zhbase/zhbase/services/population/api"
 	populationstore "github.com/zhbase/zhbase/services/population/sqlstore"
+	"github.com/zhbase/zhbase/services/spatial"
+	spatialapi "github.com/zhbase/zhbase/services/spatial/api"
+	spatialstore "github.com/zhbase/zhbase/services/spatial/sqlstore"
 )
 
 // registry describes one registry target: how to open its store and put its
@@ -74,6 +82,32 @@ var registries = []registry{
 			return nil
 		},
 		rest: economyv1.RegisterEconomyServiceHandler,
+	},
+	{
+		name:         "spatial",
+		protoService: spatialapi.ServiceName,
+		open: func(ctx context.Context, db *store.DB, srv *server.Server, refs refs.Checker) error {
+			st, err := spatialstore.Open(ctx, db)
+			if err != nil {
+				return err
+			}
+			spatialapi.Register(srv, spatial.NewService(st, refs))
+			return nil
+		},
+		rest: spatialv1.RegisterSpatialServiceHandler,
+	},
+	{
+		name:         "building",
+		protoService: buildingapi.ServiceName,
+		open: func(ctx context.Context, db *store.DB, srv *server.Server, refs refs.Checker) error {
+			st, err := buildingstore.Open(ctx, db)
+			if err != nil {
+				return err
+			}
+			buildingapi.Register(srv, building.NewService(st, refs))
+			return nil
+		},
+		rest: buildingv1.RegisterBuildingServiceHandler,
 	},
 }
 
