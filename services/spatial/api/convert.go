@@ -175,3 +175,14 @@ func componentsToProto(c addrtext.Components) *spatialv1.AddressComponents {
 	}
 	return m
 }
+
+// DivisionToProto, AddressToProto and FeatureToProto convert domain records
+// to API messages for callers outside the registry that hold domain records,
+// such as the demo loader, which creates them through the API.
+func DivisionToProto(d *spatial.Division) *spatialv1.Division { return divisionToProto(d) }
+
+// AddressToProto converts an address; see DivisionToProto.
+func AddressToProto(a *spatial.Address) *spatialv1.Address { return addressToProto(a) }
+
+// FeatureToProto converts a feature; see DivisionToProto.
+func FeatureToProto(f *spatial.Feature) (*spatialv1.Feature, error) { return featureToProto(f) }

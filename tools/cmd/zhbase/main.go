@@ -16,7 +16,13 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/grpc"
+
+	buildingv1 "github.com/zhbase/zhbase/proto/zhbase/building/v1"
+	economyv1 "github.com/zhbase/zhbase/proto/zhbase/economy/v1"
 	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
+	populationv1 "github.com/zhbase/zhbase/proto/zhbase/population/v1"
+	spatialv1 "github.com/zhbase/zhbase/proto/zhbase/spatial/v1"
 	"github.com/zhbase/zhbase/services/cluster"
 	"github.com/zhbase/zhbase/services/kit/discovery"
 	"github.com/zhbase/zhbase/tools/demo"
@@ -92,7 +98,11 @@ func up(args []string) error {
 	fs := cfg.FlagSet("zhbase up")
 	etcdClient := fs.String("etcd.client-url", "http://127.0.0.1:2379", "client URL of the embedded etcd")
 	etcdPeer := fs.String("etcd.peer-url", "http://127.0.0.1:2380", "peer URL of the embedded etcd")
-	demoSize := fs.Int("demo.legal-entities", 300, "legal entities in the demo district (0: none)")
+	size := demo.SmallDistrict
+	fs.IntVar(&size.Addresses, "demo.addresses", size.Addresses, "standard addresses in the demo district (0: no demo data)")
+	fs.IntVar(&size.Persons, "demo.persons", size.Persons, "persons living in the demo district")
+	fs.IntVar(&size.LegalEntities, "demo.legal-entities", size.LegalEntities, "legal entities registered in the demo district")
+	fs.IntVar(&size.Buildings, "demo.buildings", size.Buildings, "buildings in the demo district")
 	cfg.Targets = []string{"all"}
 	if err := cfg.Parse(fs, args, os.Getenv); err != nil {
 		return err
@@ -104,7 +114,7 @@ func up(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := seedOnFirstStart(ctx, p, cfg, *demoSize); err != nil {
+	if err := seedOnFirstStart(ctx, p, cfg, size); err != nil {
 		_ = shutdown(p, cfg)
 		return err
 	}
@@ -112,7 +122,7 @@ func up(args []string) error {
 	fmt.Printf(`
 zhbase is up.
   Browser (API docs): %[1]s/docs/
-  REST:               %[1]s/v1/legalEntities
+  REST:               %[1]s/v1/legalEntities  /v1/persons  /v1/addresses  /v1/buildings  /v1/enterprises/-/reports
   OpenAPI:            %[1]s/openapi.json
   Health:             %[1]s/healthz    Metrics: %[1]s/metrics
   gRPC (reflection):  grpcurl -plaintext %[2]s list
@@ -125,25 +135,44 @@ Press Ctrl-C to stop.
 	return shutdown(p, cfg)
 }
 
-// seedOnFirstStart loads the demo district through the public API once per
-// data directory; a marker file remembers that it has.
-func seedOnFirstStart(ctx context.Context, p *cluster.Process, cfg cluster.Config, n int) error {
+// seedOnFirstStart loads the demo district through the registries' APIs
+// once per data directory; a marker file remembers that it has.
+func seedOnFirstStart(ctx context.Context, p *cluster.Process, cfg cluster.Config, size demo.Size) error {
 	marker := filepath.Join(cfg.DataDir, ".demo-seeded")
-	if _, err := os.Stat(marker); err == nil || n == 0 {
+	if _, err := os.Stat(marker); err == nil || size.Addresses == 0 {
 		return nil
 	}
-	conn, err := discovery.Dial(p.Etcd(), "legalentity", discovery.DialOptions{ProtoServices: []string{"zhbase.legalentity.v1.LegalEntityService"}})
-	if err != nil {
-		return err
+	dial := func(service, protoService string) (*grpc.ClientConn, error) {
+		return discovery.Dial(p.Etcd(), service, discovery.DialOptions{ProtoServices: []string{protoService}})
 	}
-	defer conn.Close()
-	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	var c demo.Clients
+	for _, d := range []struct {
+		service, proto string
+		set            func(*grpc.ClientConn)
+	}{
+		{"spatial", "zhbase.spatial.v1.SpatialService", func(cc *grpc.ClientConn) { c.Spatial = spatialv1.NewSpatialServiceClient(cc) }},
+		{"population", "zhbase.population.v1.PopulationService", func(cc *grpc.ClientConn) { c.Population = populationv1.NewPopulationServiceClient(cc) }},
+		{"legalentity", "zhbase.legalentity.v1.LegalEntityService", func(cc *grpc.ClientConn) { c.LegalEntity = legalentityv1.NewLegalEntityServiceClient(cc) }},
+		{"building", "zhbase.building.v1.BuildingService", func(cc *grpc.ClientConn) { c.Building = buildingv1.NewBuildingServiceClient(cc) }},
+		{"economy", "zhbase.economy.v1.EconomyService", func(cc *grpc.ClientConn) { c.Economy = economyv1.NewEconomyServiceClient(cc) }},
+	} {
+		conn, err := dial(d.service, d.proto)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		d.set(conn)
+	}
+	sctx, cancel := context.WithTimeout(ctx, demo.LoadTimeout)
 	defer cancel()
-	created, err := demo.SeedLegalEntities(sctx, legalentityv1.NewLegalEntityServiceClient(conn), demo.DefaultSeed, n)
+	start := time.Now()
+	fmt.Fprintln(os.Stderr, "loading the demo district (first start only)...")
+	n, err := demo.LoadDistrict(sctx, c, demo.DefaultSeed, size, func(s string) { fmt.Fprintln(os.Stderr, "  "+s) })
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}
-	fmt.Fprintf(os.Stderr, "demo data: %d legal entities created\n", created)
+	fmt.Fprintf(os.Stderr, "demo district loaded in %s: %d addresses, %d persons, %d legal entities, %d buildings, %d reports\n",
+		time.Since(start).Round(time.Second), n.Addresses, n.Persons, n.LegalEntities, n.Buildings, n.Reports)
 	return os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o640)
 }
 
