@@ -19,7 +19,15 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	buildingv1 "github.com/zhbase/zhbase/proto/zhbase/building/v1"
+	economyv1 "github.com/zhbase/zhbase/proto/zhbase/economy/v1"
+	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
+	populationv1 "github.com/zhbase/zhbase/proto/zhbase/population/v1"
+	spatialv1 "github.com/zhbase/zhbase/proto/zhbase/spatial/v1"
+	"github.com/zhbase/zhbase/services/kit/discovery"
 
 	"github.com/zhbase/zhbase/services/cluster"
 	"github.com/zhbase/zhbase/services/kit/telemetry"
@@ -263,9 +271,59 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
-	t.Run("healthz reports the registry serving", func(t *testing.T) {
-		if r := rest(t, "GET", base+"/healthz", ""); r.code != 200 || r.body["status"] != "SERVING" {
+	t.Run("healthz reports every registry serving", func(t *testing.T) {
+		r := rest(t, "GET", base+"/healthz", "")
+		if services, _ := r.body["services"].(map[string]any); r.code != 200 || r.body["status"] != "SERVING" || len(services) != 5 {
 			t.Fatalf("healthz: %d %v", r.code, r.body)
+		}
+	})
+
+	t.Run("the five registries hold a district whose references resolve", func(t *testing.T) {
+		clients, closeAll := registryClients(t, cli)
+		defer closeAll()
+		// Loading goes through every cross-registry check over etcd:
+		// persons and households → addresses, buildings → addresses,
+		// persons and legal entities, reports → legal entities.
+		n, err := demo.LoadDistrict(context.Background(), clients, 7, demo.Size{Addresses: 30, Persons: 40, LegalEntities: 8, Buildings: 20, ReportYears: 1}, nil)
+		if err != nil || n.Addresses != 30 || n.Persons != 40 || n.Buildings != 20 || n.Reports == 0 {
+			t.Fatalf("load district: %+v, %v", n, err)
+		}
+		hh := rest(t, "GET", base+"/v1/households?page_size=1", "")
+		addr := hh.body["households"].([]any)[0].(map[string]any)["registeredAddress"].(string)
+		if r := rest(t, "GET", base+"/v1/"+addr, ""); r.code != 200 {
+			t.Fatalf("a household's address %s: %d %v", addr, r.code, r.body)
+		}
+		bs := rest(t, "GET", base+"/v1/buildings?page_size=20", "")
+		var owned map[string]any
+		for _, b := range bs.body["buildings"].([]any) {
+			bm := b.(map[string]any)
+			for _, o := range bm["owners"].([]any) {
+				if strings.HasPrefix(o.(string), "legalEntities/") {
+					owned = bm
+				}
+			}
+			if r := rest(t, "GET", base+"/v1/"+bm["address"].(string), ""); r.code != 200 {
+				t.Fatalf("a building's address %s: %d", bm["address"], r.code)
+			}
+		}
+		if owned == nil {
+			t.Fatal("no building owned by a legal entity")
+		}
+		for _, o := range owned["owners"].([]any) {
+			if strings.HasPrefix(o.(string), "legalEntities/") {
+				if r := rest(t, "GET", base+"/v1/"+o.(string), ""); r.code != 200 {
+					t.Fatalf("a building's owner %s: %d", o, r.code)
+				}
+			}
+		}
+		missing := "legalEntities/" + demo.LegalEntities(99, 1)[0].GetUscc()
+		r := rest(t, "PATCH", base+"/v1/"+owned["name"].(string)+"?update_mask=owners", `{"owners":["`+missing+`"]}`)
+		if r.code != 400 || !strings.Contains(fmt.Sprint(r.body["details"]), "does not exist") {
+			t.Fatalf("an owner that does not exist: %d %v", r.code, r.body)
+		}
+		r = rest(t, "PATCH", base+"/v1/"+owned["name"].(string)+"?update_mask=address", `{"address":"addresses/00000000-0000-4000-8000-000000000000"}`)
+		if r.code != 400 || !strings.Contains(fmt.Sprint(r.body["details"]), "building.address") {
+			t.Fatalf("an address that does not exist: %d %v", r.code, r.body)
 		}
 	})
 
@@ -331,6 +389,32 @@ func TestCluster(t *testing.T) {
 			}
 		}
 	})
+}
+
+// registryClients dials every registry through etcd.
+func registryClients(t *testing.T, cli *clientv3.Client) (demo.Clients, func()) {
+	t.Helper()
+	var conns []*grpc.ClientConn
+	dial := func(service, proto string) *grpc.ClientConn {
+		conn, err := discovery.Dial(cli, service, discovery.DialOptions{ProtoServices: []string{proto}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, conn)
+		return conn
+	}
+	c := demo.Clients{
+		Spatial:     spatialv1.NewSpatialServiceClient(dial("spatial", "zhbase.spatial.v1.SpatialService")),
+		Population:  populationv1.NewPopulationServiceClient(dial("population", "zhbase.population.v1.PopulationService")),
+		LegalEntity: legalentityv1.NewLegalEntityServiceClient(dial("legalentity", "zhbase.legalentity.v1.LegalEntityService")),
+		Building:    buildingv1.NewBuildingServiceClient(dial("building", "zhbase.building.v1.BuildingService")),
+		Economy:     economyv1.NewEconomyServiceClient(dial("economy", "zhbase.economy.v1.EconomyService")),
+	}
+	return c, func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}
 }
 
 func flip(c byte) string {

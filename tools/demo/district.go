@@ -166,16 +166,20 @@ func LoadDistrict(ctx context.Context, c Clients, seed uint64, size Size, progre
 
 	// Economic reports of the enterprises.
 	if size.ReportYears > 0 {
-		last := 2025
-		annual, err := reportgen.Reports(seed, reportgen.FromLegalEntities(entities), reportgen.Options{FirstYear: last - size.ReportYears + 1, LastYear: last - 1, AnnualOnly: true})
+		const last = 2025
+		enterprises := reportgen.FromLegalEntities(entities)
+		reqs, err := reportgen.Reports(seed, enterprises, reportgen.Options{FirstYear: last, LastYear: last})
 		if err != nil {
 			return n, err
 		}
-		monthly, err := reportgen.Reports(seed, reportgen.FromLegalEntities(entities), reportgen.Options{FirstYear: last, LastYear: last})
-		if err != nil {
-			return n, err
+		if size.ReportYears > 1 {
+			annual, err := reportgen.Reports(seed, enterprises, reportgen.Options{FirstYear: last - size.ReportYears + 1, LastYear: last - 1, AnnualOnly: true})
+			if err != nil {
+				return n, err
+			}
+			reqs = append(annual, reqs...)
 		}
-		created, err := reportgen.Seed(ctx, c.Economy, append(annual, monthly...))
+		created, err := reportgen.Seed(ctx, c.Economy, reqs)
 		n.Reports = created
 		if err != nil {
 			return n, fmt.Errorf("reports: %w", err)
