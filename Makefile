@@ -55,9 +55,8 @@ test: ## run every test (PostgreSQL at 127.0.0.1:5432 for the store suites)
 	$(GO) test -count=1 $(PKGS)
 
 .PHONY: fuzz
-fuzz: ## run each fuzz test for 20s
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=20s ./services/kit/filter/
-	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=20s ./services/kit/page/
+fuzz: ## run every fuzz test for FUZZTIME each (default 10s); make test runs their seed corpora
+	tools/scripts/fuzz.sh
 
 .PHONY: bench
 bench: ## measure the platform against bare baselines in one run and print the ratios
