@@ -7,9 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/zhbase/zhbase/services/kit/check"
 	"github.com/zhbase/zhbase/services/kit/errs"
 	"github.com/zhbase/zhbase/services/kit/standard"
 )
@@ -34,9 +33,6 @@ const (
 	MinYearBuilt = 1000
 	MaxOwners    = 100
 )
-
-// chinaTime is Beijing time, in which every date of the registry is written.
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 // normalize tidies what a clerk typed without changing its meaning: spaces,
 // full-width characters and case in codes, rounding of measured values,
@@ -111,7 +107,7 @@ func (b *Building) prepare(v *errs.Violations, prefix string, today time.Time) {
 // validate checks every rule but the footprint's and reports every broken
 // one.
 func (b *Building) validate(v *errs.Violations, prefix string, today time.Time) {
-	checkText(v, prefix+"display_name", b.Name, false, 200)
+	check.Text(v, prefix+"display_name", b.Name, false, 200)
 	if b.Address != "" {
 		if err := checkAddress(b.Address); err != nil {
 			v.Check(prefix+"address", err)
@@ -150,7 +146,7 @@ func (b *Building) validate(v *errs.Violations, prefix string, today time.Time) 
 		v.Add(prefix+"status", "unknown status %q", b.Status)
 	}
 	unbuilt := b.Status == StatusPlanned || b.Status == StatusUnderConstruction
-	thisYear := today.In(chinaTime).Year()
+	thisYear := today.In(standard.ChinaTime).Year()
 	switch {
 	case b.YearBuilt == 0:
 	case b.YearBuilt < MinYearBuilt || b.YearBuilt > thisYear:
@@ -168,7 +164,7 @@ func (b *Building) validate(v *errs.Violations, prefix string, today time.Time) 
 	if b.SafetyRating != "" && !slices.Contains(Ratings, b.SafetyRating) {
 		v.Add(prefix+"safety_rating", "unknown rating %q", b.SafetyRating)
 	}
-	assessed, aok := checkDate(v, prefix+"safety_assessment_date", b.SafetyAssessedOn, today)
+	assessed, aok := check.Date(v, prefix+"safety_assessment_date", b.SafetyAssessedOn, false, today)
 	switch {
 	case b.SafetyRating != "" && b.SafetyAssessedOn == "":
 		v.Add(prefix+"safety_assessment_date", "is required with a safety rating: the date of the survey that gave it")
@@ -179,7 +175,7 @@ func (b *Building) validate(v *errs.Violations, prefix string, today time.Time) 
 	case aok && b.YearBuilt > 0 && assessed.Year() < b.YearBuilt:
 		v.Add(prefix+"safety_assessment_date", "%s is before the year built (%d)", b.SafetyAssessedOn, b.YearBuilt)
 	}
-	since, sok := checkDate(v, prefix+"status_date", b.StatusDate, today)
+	since, sok := check.Date(v, prefix+"status_date", b.StatusDate, false, today)
 	switch {
 	case b.Status == StatusDemolished && b.StatusDate == "":
 		v.Add(prefix+"status_date", "is required when the status is DEMOLISHED: the date the building was pulled down")
@@ -272,56 +268,13 @@ func checkTransition(v *errs.Violations, prefix string, before, after *Building)
 	}
 }
 
-func checkText(v *errs.Violations, field, s string, required bool, max int) {
-	switch {
-	case s == "" && required:
-		v.Add(field, "is required")
-	case !utf8.ValidString(s):
-		v.Add(field, "is not valid UTF-8")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, "must be at most %d characters, got %d", max, utf8.RuneCountInString(s))
-	default:
-		for _, r := range s {
-			if unicode.IsControl(r) {
-				v.Add(field, "contains a control character (U+%04X)", r)
-				return
-			}
-		}
-	}
-}
-
-// checkDate validates an optional YYYY-MM-DD date that must not lie after
-// today in Beijing, and returns it when valid.
-func checkDate(v *errs.Violations, field, s string, today time.Time) (time.Time, bool) {
-	if s == "" {
-		return time.Time{}, false
-	}
-	d, err := standard.ParseDate(s)
-	if err != nil {
-		v.Check(field, err)
-		return time.Time{}, false
-	}
-	if d.After(beijingDate(today)) {
-		v.Add(field, "%s is in the future", s)
-		return time.Time{}, false
-	}
-	return d, true
-}
-
-// beijingDate is the calendar date in China at t, as midnight UTC like the
-// dates standard.ParseDate returns.
-func beijingDate(t time.Time) time.Time {
-	y, m, d := t.In(chinaTime).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
 // startOfDay is the moment a Beijing calendar date begins.
 func startOfDay(date string) (time.Time, bool) {
 	d, err := standard.ParseDate(date)
 	if err != nil {
 		return time.Time{}, false
 	}
-	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, chinaTime).UTC(), true
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, standard.ChinaTime).UTC(), true
 }
 
 // effectiveFrom is when a new building's record begins in effect time: the
@@ -333,7 +286,7 @@ func (b *Building) effectiveFrom() time.Time {
 		return t
 	}
 	if b.YearBuilt > 0 {
-		return time.Date(b.YearBuilt, 1, 1, 0, 0, 0, 0, chinaTime).UTC()
+		return time.Date(b.YearBuilt, 1, 1, 0, 0, 0, 0, standard.ChinaTime).UTC()
 	}
 	return time.Time{}
 }

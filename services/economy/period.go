@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/zhbase/zhbase/services/kit/standard"
 )
 
 // FirstYear is the earliest year a report may cover: the statistics of the
@@ -31,10 +33,6 @@ type Period struct {
 // that were checked when they were stored.
 var maxTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
-// beijing is the zone the district's calendar runs in: a period starts and
-// ends at midnight in Ningbo, whatever the server's zone.
-var beijing = time.FixedZone("CST", 8*3600)
-
 // ParsePeriod reads a period written `2024` or `2024-06` and checks that it
 // lies between 1949 and today in Beijing: a report cannot describe a period
 // that has not begun. The current year and month are accepted (provisional
@@ -53,7 +51,7 @@ func ParsePeriod(s string, now time.Time) (Period, error) {
 	default:
 		return Period{}, errors.New("must be a year written YYYY (2024) or a month written YYYY-MM (2024-06)")
 	}
-	y, m, _ := now.In(beijing).Date()
+	y, m, _ := now.In(standard.ChinaTime).Date()
 	switch {
 	case p.Year < FirstYear:
 		return Period{}, fmt.Errorf("the year must be between %d and %d, got %d", FirstYear, y, p.Year)
@@ -106,7 +104,7 @@ func (p Period) Start() time.Time {
 	if m == 0 {
 		m = 1
 	}
-	return time.Date(p.Year, time.Month(m), 1, 0, 0, 0, 0, beijing).UTC()
+	return time.Date(p.Year, time.Month(m), 1, 0, 0, 0, 0, standard.ChinaTime).UTC()
 }
 
 // AddYears is the same period n years later (earlier when n is negative).

@@ -64,7 +64,7 @@ func (s *Service) Create(ctx context.Context, e *LegalEntity, o CreateOptions) (
 	// The entity existed from the start of that day in China, which is
 	// never after now once validation has passed.
 	y, m, d := established.Date()
-	if err := s.store.Create(ctx, e, time.Date(y, m, d, 0, 0, 0, 0, chinaTime)); err != nil {
+	if err := s.store.Create(ctx, e, time.Date(y, m, d, 0, 0, 0, 0, standard.ChinaTime)); err != nil {
 		return nil, fmt.Errorf("create legal entity: %w", err)
 	}
 	return s.store.Get(ctx, e.USCC, history.Point{})

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/zhbase/zhbase/services/kit/check"
 	"github.com/zhbase/zhbase/services/kit/errs"
 	"github.com/zhbase/zhbase/services/kit/standard"
 )
@@ -63,9 +62,9 @@ func (e *LegalEntity) validate(lenient bool, today time.Time) error {
 	default:
 		v.Check(fieldPrefix+"uscc", err)
 	}
-	checkText(&v, fieldPrefix+"display_name", e.Name, true, 200)
+	check.Text(&v, fieldPrefix+"display_name", e.Name, true, 200)
 	for i, n := range e.FormerNames {
-		checkText(&v, fmt.Sprintf("%sformer_names[%d]", fieldPrefix, i), n, true, 200)
+		check.Text(&v, fmt.Sprintf("%sformer_names[%d]", fieldPrefix, i), n, true, 200)
 	}
 	switch prefix, known := usccPrefix[e.Type]; {
 	case e.Type == "":
@@ -75,7 +74,7 @@ func (e *LegalEntity) validate(lenient bool, today time.Time) error {
 	case known && len(e.USCC) == 18 && !strings.HasPrefix(e.USCC, prefix):
 		v.Add(fieldPrefix+"entity_type", "a USCC of type %s starts with %s, but this one starts with %s", e.Type, prefix, e.USCC[:2])
 	}
-	checkText(&v, fieldPrefix+"legal_representative.name", e.Representative.Name, true, 100)
+	check.Text(&v, fieldPrefix+"legal_representative.name", e.Representative.Name, true, 100)
 	if e.Representative.IDNumber != "" {
 		v.Check(fieldPrefix+"legal_representative.id_number", standard.CheckIDNumberAt(e.Representative.IDNumber, today))
 	}
@@ -85,13 +84,13 @@ func (e *LegalEntity) validate(lenient bool, today time.Time) error {
 	if e.Capital.Currency != "" {
 		v.Check(fieldPrefix+"registered_capital.currency", standard.CheckCurrency(e.Capital.Currency))
 	}
-	established, ok := checkDate(&v, fieldPrefix+"establishment_date", e.EstablishedOn, true, today)
-	checkText(&v, fieldPrefix+"registration_authority", e.RegistrationAuthority, false, 200)
-	checkText(&v, fieldPrefix+"business_scope", e.BusinessScope, false, 4000)
+	established, ok := check.Date(&v, fieldPrefix+"establishment_date", e.EstablishedOn, true, today)
+	check.Text(&v, fieldPrefix+"registration_authority", e.RegistrationAuthority, false, 200)
+	check.MultilineText(&v, fieldPrefix+"business_scope", e.BusinessScope, false, 4000)
 	if e.IndustryCode != "" {
 		v.Check(fieldPrefix+"industry_code", standard.CheckIndustryCode(e.IndustryCode))
 	}
-	checkText(&v, fieldPrefix+"registered_address.text", e.Address.Text, false, 300)
+	check.Text(&v, fieldPrefix+"registered_address.text", e.Address.Text, false, 300)
 	if e.Address.DivisionCode != "" {
 		v.Check(fieldPrefix+"registered_address.division_code", standard.CheckDivisionCode(e.Address.DivisionCode))
 	}
@@ -101,7 +100,7 @@ func (e *LegalEntity) validate(lenient bool, today time.Time) error {
 	if e.StatusDate == "" && e.Status != StatusActive && knownStatus(e.Status) {
 		v.Add(fieldPrefix+"status_date", "is required when the status is %s", e.Status)
 	}
-	if d, sok := checkDate(&v, fieldPrefix+"status_date", e.StatusDate, false, today); sok && ok && d.Before(established) {
+	if d, sok := check.Date(&v, fieldPrefix+"status_date", e.StatusDate, false, today); sok && ok && d.Before(established) {
 		v.Add(fieldPrefix+"status_date", "%s is before the establishment date %s", e.StatusDate, e.EstablishedOn)
 	}
 	return v.Err()
@@ -119,54 +118,4 @@ func knownStatus(s Status) bool {
 		}
 	}
 	return false
-}
-
-func checkText(v *errs.Violations, field, s string, required bool, max int) {
-	switch {
-	case s == "" && required:
-		v.Add(field, "is required")
-	case !utf8.ValidString(s):
-		v.Add(field, "is not valid UTF-8")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, "must be at most %d characters, got %d", max, utf8.RuneCountInString(s))
-	default:
-		for _, r := range s {
-			if unicode.IsControl(r) && r != '\n' && r != '\t' {
-				v.Add(field, "contains a control character (U+%04X)", r)
-				return
-			}
-		}
-	}
-}
-
-// checkDate validates an optional or required YYYY-MM-DD date that must not
-// lie after today, and returns it when valid.
-func checkDate(v *errs.Violations, field, s string, required bool, today time.Time) (time.Time, bool) {
-	if s == "" {
-		if required {
-			v.Add(field, "is required")
-		}
-		return time.Time{}, false
-	}
-	d, err := standard.ParseDate(s)
-	if err != nil {
-		v.Check(field, err)
-		return time.Time{}, false
-	}
-	if d.After(beijingDate(today)) {
-		v.Add(field, "%s is in the future", s)
-		return time.Time{}, false
-	}
-	return d, true
-}
-
-// chinaTime is China Standard Time, in which registration dates are kept.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
-// beijingDate is the calendar date in China at t (as midnight UTC, like the
-// dates ParseDate returns): a registration made at 07:00 in Ningbo is dated
-// today there even while it is still yesterday in UTC.
-func beijingDate(t time.Time) time.Time {
-	y, m, d := t.In(chinaTime).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }

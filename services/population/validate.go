@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/zhbase/zhbase/services/kit/check"
 	"github.com/zhbase/zhbase/services/kit/errs"
 	"github.com/zhbase/zhbase/services/kit/standard"
 )
@@ -19,23 +19,12 @@ const (
 	householdPrefix = "household."
 )
 
-// beijing is China Standard Time. Dates in the registry (birth, status) are
-// Beijing dates; China has had no daylight saving since 1991.
-var beijing = time.FixedZone("CST", 8*3600)
-
-// beijingDate is the calendar date in China at t, as midnight UTC like the
-// dates standard.ParseDate returns.
-func beijingDate(t time.Time) time.Time {
-	y, m, d := t.In(beijing).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
 // startOfDay is the instant a Beijing calendar date (as ParseDate returns
 // it) begins: a person born on 1 May was alive from 00:00 Beijing time,
 // which is still 30 April in UTC.
 func startOfDay(date time.Time) time.Time {
 	y, m, d := date.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, beijing)
+	return time.Date(y, m, d, 0, 0, 0, 0, standard.ChinaTime)
 }
 
 // isLegacyIDNumber reports a 15-digit number of the pre-1999 format.
@@ -108,9 +97,9 @@ func (p *Person) validate(v *errs.Violations, legacy bool, today time.Time) {
 		i, _ := standard.ParseIDNumberAt(p.IDNumber, today) // checked above
 		info = &i
 	}
-	checkText(v, personPrefix+"display_name", p.Name, true, 100)
+	check.Text(v, personPrefix+"display_name", p.Name, true, 100)
 	for i, n := range p.FormerNames {
-		checkText(v, fmt.Sprintf("%sformer_names[%d]", personPrefix, i), n, true, 100)
+		check.Text(v, fmt.Sprintf("%sformer_names[%d]", personPrefix, i), n, true, 100)
 	}
 	switch {
 	case p.Sex == "":
@@ -124,7 +113,7 @@ func (p *Person) validate(v *errs.Violations, legacy bool, today time.Time) {
 		}
 		v.Add(personPrefix+"sex", "%s disagrees with the ID number, whose sequence number is %s", p.Sex, parity)
 	}
-	birth, birthOK := checkDate(v, personPrefix+"birth_date", p.BirthDate, true, today)
+	birth, birthOK := check.Date(v, personPrefix+"birth_date", p.BirthDate, true, today)
 	if birthOK && info != nil && !birth.Equal(info.Birth) {
 		v.Add(personPrefix+"birth_date", "%s disagrees with the ID number, which encodes %s", p.BirthDate, info.Birth.Format(time.DateOnly))
 	}
@@ -159,7 +148,7 @@ func (p *Person) validate(v *errs.Violations, legacy bool, today time.Time) {
 	case p.StatusDate == "" && known && p.Status != StatusActive:
 		v.Add(personPrefix+"status_date", "is required when the status is %s", p.Status)
 	case p.StatusDate != "":
-		if d, ok := checkDate(v, personPrefix+"status_date", p.StatusDate, false, today); ok && birthOK && d.Before(birth) {
+		if d, ok := check.Date(v, personPrefix+"status_date", p.StatusDate, false, today); ok && birthOK && d.Before(birth) {
 			v.Add(personPrefix+"status_date", "%s is before the birth date %s", p.StatusDate, p.BirthDate)
 		}
 	}
@@ -278,43 +267,4 @@ func checkName(v *errs.Violations, field, s, collection string, required bool) {
 	if !ok || id == "" || strings.ContainsAny(id, "/ \t\n") {
 		v.Add(field, "must look like %s/{id}, got %q", collection, s)
 	}
-}
-
-func checkText(v *errs.Violations, field, s string, required bool, max int) {
-	switch {
-	case s == "" && required:
-		v.Add(field, "is required")
-	case !utf8.ValidString(s):
-		v.Add(field, "is not valid UTF-8")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, "must be at most %d characters, got %d", max, utf8.RuneCountInString(s))
-	default:
-		for _, r := range s {
-			if unicode.IsControl(r) {
-				v.Add(field, "contains a control character (U+%04X)", r)
-				return
-			}
-		}
-	}
-}
-
-// checkDate validates an optional or required YYYY-MM-DD date that must not
-// lie after today in Beijing, and returns it when valid.
-func checkDate(v *errs.Violations, field, s string, required bool, today time.Time) (time.Time, bool) {
-	if s == "" {
-		if required {
-			v.Add(field, "is required")
-		}
-		return time.Time{}, false
-	}
-	d, err := standard.ParseDate(s)
-	if err != nil {
-		v.Check(field, err)
-		return time.Time{}, false
-	}
-	if d.After(beijingDate(today)) {
-		v.Add(field, "%s is in the future", s)
-		return time.Time{}, false
-	}
-	return d, true
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/planar"
 
+	"github.com/zhbase/zhbase/services/kit/check"
 	"github.com/zhbase/zhbase/services/kit/errs"
 	"github.com/zhbase/zhbase/services/kit/standard"
 	"github.com/zhbase/zhbase/services/spatial/addrtext"
@@ -51,7 +52,7 @@ func (d *Division) normalize() {
 func (d *Division) validate() error {
 	var v errs.Violations
 	checkCode(&v, divisionPrefix+"code", d.Code)
-	checkText(&v, divisionPrefix+"display_name", d.Name, true, 100)
+	check.Text(&v, divisionPrefix+"display_name", d.Name, true, 100)
 	return v.Err()
 }
 
@@ -106,7 +107,7 @@ func (a *Address) validate() error {
 		v.Add(addressPrefix+"division", "an address lies in a township or a community, but %s is a %s",
 			DivisionName(a.DivisionCode), strings.ToLower(Level(l).String()))
 	}
-	checkText(&v, addressPrefix+"road", a.Road, true, 50)
+	check.Text(&v, addressPrefix+"road", a.Road, true, 50)
 	if strings.ContainsFunc(a.Road, unicode.IsDigit) {
 		v.Add(addressPrefix+"road", "must not contain digits: write the number in house_number")
 	}
@@ -190,7 +191,7 @@ func (f *Feature) validate() error {
 	} else if !slices.Contains(FeatureKinds, f.Kind) {
 		v.Add(featurePrefix+"kind", "unknown kind %q", f.Kind)
 	}
-	checkText(&v, featurePrefix+"display_name", f.Name, true, 200)
+	check.Text(&v, featurePrefix+"display_name", f.Name, true, 200)
 	if f.DivisionCode == "" {
 		v.Add(featurePrefix+"division", "is required")
 	} else if err := standard.CheckDivisionCode(f.DivisionCode); err != nil {
@@ -219,7 +220,7 @@ func (f *Feature) validate() error {
 		if n := utf8.RuneCountInString(k); n == 0 || n > 64 {
 			v.Add(featurePrefix+"properties", "key %q must have 1 to 64 characters", k)
 		}
-		checkText(&v, fmt.Sprintf("%sproperties[%q]", featurePrefix, k), f.Properties[k], false, 500)
+		check.Text(&v, fmt.Sprintf("%sproperties[%q]", featurePrefix, k), f.Properties[k], false, 500)
 	}
 	return v.Err()
 }
@@ -431,23 +432,5 @@ func checkID(v *errs.Violations, field, id string) {
 	u, err := uuid.Parse(id)
 	if err != nil || u.String() != id {
 		v.Add(field, "must be a UUID such as 6f1c2b1e-8f7a-4c7d-9a53-2f0e6e0b9a10, got %q", id)
-	}
-}
-
-func checkText(v *errs.Violations, field, s string, required bool, max int) {
-	switch {
-	case s == "" && required:
-		v.Add(field, "is required")
-	case !utf8.ValidString(s):
-		v.Add(field, "is not valid UTF-8")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, "must be at most %d characters, got %d", max, utf8.RuneCountInString(s))
-	default:
-		for _, r := range s {
-			if unicode.IsControl(r) && r != '\n' && r != '\t' {
-				v.Add(field, "contains a control character (U+%04X)", r)
-				return
-			}
-		}
 	}
 }

@@ -183,10 +183,10 @@ func (s *Store) History(ctx context.Context, id string) ([]*building.Building, e
 
 // filterSchema maps the API's filter fields to columns.
 var filterSchema = filter.Schema{
-	"use":                    {Column: "building_use", Kind: filter.Enum, Enum: enumValues(building.Uses), Prefix: "BUILDING_USE_"},
-	"status":                 {Column: "status", Kind: filter.Enum, Enum: enumValues(building.Statuses), Prefix: "BUILDING_STATUS_"},
-	"structure_type":         {Column: "structure_type", Kind: filter.Enum, Enum: withUnspecified(enumValues(building.Structures)), Prefix: "STRUCTURE_TYPE_"},
-	"safety_rating":          {Column: "safety_rating", Kind: filter.Enum, Enum: withUnspecified(enumValues(building.Ratings)), Prefix: "SAFETY_RATING_"},
+	"use":                    {Column: "building_use", Kind: filter.Enum, Enum: filter.EnumValues(building.Uses), Prefix: "BUILDING_USE_"},
+	"status":                 {Column: "status", Kind: filter.Enum, Enum: filter.EnumValues(building.Statuses), Prefix: "BUILDING_STATUS_"},
+	"structure_type":         {Column: "structure_type", Kind: filter.Enum, Enum: withUnspecified(filter.EnumValues(building.Structures)), Prefix: "STRUCTURE_TYPE_"},
+	"safety_rating":          {Column: "safety_rating", Kind: filter.Enum, Enum: withUnspecified(filter.EnumValues(building.Ratings)), Prefix: "SAFETY_RATING_"},
 	"division_code":          {Column: "division_code", Kind: filter.String},
 	"address":                {Column: "address", Kind: filter.String},
 	"display_name":           {Column: "display_name", Kind: filter.String},
@@ -199,14 +199,6 @@ var filterSchema = filter.Schema{
 	"safety_assessment_date": {Column: "safety_assessment_date", Kind: filter.Date},
 }
 
-func enumValues[T ~string](vals []T) map[string]any {
-	m := make(map[string]any, len(vals))
-	for _, v := range vals {
-		m[string(v)] = string(v)
-	}
-	return m
-}
-
 // withUnspecified lets a filter ask for the buildings without a value
 // (safety_rating = UNSPECIFIED: never assessed).
 func withUnspecified(m map[string]any) map[string]any {
@@ -214,9 +206,9 @@ func withUnspecified(m map[string]any) map[string]any {
 	return m
 }
 
-// orderColumns are the columns List may order by; each is NOT NULL, so the
+// orderBy lists the columns List may order by; each is NOT NULL, so the
 // keyset (column, id) is total.
-var orderColumns = map[string]string{
+var orderBy = filter.OrderBy{Default: "id", Columns: map[string]string{
 	"name":                "id",
 	"display_name":        "display_name",
 	"year_built":          "year_built",
@@ -224,22 +216,7 @@ var orderColumns = map[string]string{
 	"floor_area_m2":       "floor_area_m2",
 	"floors_above_ground": "floors_above",
 	"update_time":         "update_time",
-}
-
-func parseOrderBy(s string) (col string, desc bool, err error) {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return "id", false, nil
-	}
-	if len(f) > 2 || (len(f) == 2 && !strings.EqualFold(f[1], "desc") && !strings.EqualFold(f[1], "asc")) {
-		return "", false, errs.Field("order_by", "must be one field optionally followed by asc or desc, e.g. \"height_m desc\"")
-	}
-	col, ok := orderColumns[f[0]]
-	if !ok {
-		return "", false, errs.Field("order_by", "cannot order by %q; use name, display_name, year_built, height_m, floor_area_m2, floors_above_ground or update_time", f[0])
-	}
-	return col, len(f) == 2 && strings.EqualFold(f[1], "desc"), nil
-}
+}}
 
 // ownerCondition selects the buildings one of whose owners is owner: by the
 // owner index for the current state, by the owners column at other moments
@@ -260,7 +237,7 @@ func and(where string, args []any, cond string, cargs []any) (string, []any) {
 }
 
 func (s *Store) List(ctx context.Context, q building.ListQuery) (building.Page, error) {
-	col, desc, err := parseOrderBy(q.OrderBy)
+	col, desc, err := orderBy.Parse(q.OrderBy)
 	if err != nil {
 		return building.Page{}, err
 	}

@@ -169,45 +169,22 @@ func (s *Store) History(ctx context.Context, k economy.Key) ([]*economy.Report, 
 var filterSchema = filter.Schema{
 	"uscc":                  {Column: "uscc", Kind: filter.String},
 	"period":                {Column: "period", Kind: filter.String},
-	"period_type":           {Column: "period_type", Kind: filter.Enum, Enum: enumValues(economy.PeriodTypes), Prefix: "PERIOD_TYPE_"},
+	"period_type":           {Column: "period_type", Kind: filter.Enum, Enum: filter.EnumValues(economy.PeriodTypes), Prefix: "PERIOD_TYPE_"},
 	"industry_code":         {Column: "industry_code", Kind: filter.String},
 	"division_code":         {Column: "division_code", Kind: filter.String},
 	"above_designated_size": {Column: "above_designated_size", Kind: filter.Bool},
 	"employees":             {Column: "employees", Kind: filter.Int},
 }
 
-func enumValues[T ~string](vals []T) map[string]any {
-	m := make(map[string]any, len(vals))
-	for _, v := range vals {
-		m[string(v)] = string(v)
-	}
-	return m
-}
-
-// orderColumns are the columns List may order by; each is NOT NULL, so the
+// orderBy lists the columns List may order by; each is NOT NULL, so the
 // keyset (column, report_key) is total.
-var orderColumns = map[string]string{
+var orderBy = filter.OrderBy{Default: "report_key", Columns: map[string]string{
 	"name":          "report_key",
 	"period":        "period",
 	"industry_code": "industry_code",
 	"revenue":       "revenue_order",
 	"update_time":   "update_time",
-}
-
-func parseOrderBy(s string) (col string, desc bool, err error) {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return "report_key", false, nil
-	}
-	if len(f) > 2 || (len(f) == 2 && !strings.EqualFold(f[1], "desc") && !strings.EqualFold(f[1], "asc")) {
-		return "", false, errs.Field("order_by", "must be one field optionally followed by asc or desc, e.g. \"revenue desc\"")
-	}
-	col, ok := orderColumns[f[0]]
-	if !ok {
-		return "", false, errs.Field("order_by", "cannot order by %q; use name, period, industry_code, revenue or update_time", f[0])
-	}
-	return col, len(f) == 2 && strings.EqualFold(f[1], "desc"), nil
-}
+}}
 
 // where compiles the filter and the parent into one condition.
 func where(uscc, expr string) (string, []any, error) {
@@ -222,7 +199,7 @@ func where(uscc, expr string) (string, []any, error) {
 }
 
 func (s *Store) List(ctx context.Context, q economy.ListQuery) (economy.Page, error) {
-	col, desc, err := parseOrderBy(q.OrderBy)
+	col, desc, err := orderBy.Parse(q.OrderBy)
 	if err != nil {
 		return economy.Page{}, err
 	}

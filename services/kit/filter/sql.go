@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zhbase/zhbase/services/kit/errs"
 )
 
 // Kind is the type of value a filterable field holds; it decides which
@@ -323,3 +326,45 @@ func isDateShape(v string) bool {
 func escapeLike(s string) string { return likeEscaper.Replace(s) }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// EnumValues maps each value of a string enum to itself, for a Field of
+// kind Enum whose stored values are the enum's names.
+func EnumValues[T ~string](vals []T) map[string]any {
+	m := make(map[string]any, len(vals))
+	for _, v := range vals {
+		m[string(v)] = string(v)
+	}
+	return m
+}
+
+// OrderBy parses AIP-132 order_by values of one field, optionally followed
+// by asc or desc, into a column of a registry's table.
+type OrderBy struct {
+	// Columns maps each API field that may be ordered by to its column; the
+	// columns must be NOT NULL so that keyset pages are total.
+	Columns map[string]string
+	// Default is the column used when order_by is empty.
+	Default string
+}
+
+// Parse returns the column and direction order_by asks for. Its errors name
+// the field "order_by" and list the fields one may order by.
+func (o OrderBy) Parse(s string) (column string, desc bool, err error) {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return o.Default, false, nil
+	}
+	fields := make([]string, 0, len(o.Columns))
+	for k := range o.Columns {
+		fields = append(fields, k)
+	}
+	sort.Strings(fields)
+	if len(f) > 2 || (len(f) == 2 && !strings.EqualFold(f[1], "desc") && !strings.EqualFold(f[1], "asc")) {
+		return "", false, errs.Field("order_by", "must be one field optionally followed by asc or desc, e.g. %q", fields[0]+" desc")
+	}
+	col, ok := o.Columns[f[0]]
+	if !ok {
+		return "", false, errs.Field("order_by", "cannot order by %q; use %s", f[0], strings.Join(fields, ", "))
+	}
+	return col, len(f) == 2 && strings.EqualFold(f[1], "desc"), nil
+}

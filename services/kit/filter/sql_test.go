@@ -223,3 +223,29 @@ func TestKindString(t *testing.T) {
 		}
 	}
 }
+
+func TestOrderByParse(t *testing.T) {
+	o := OrderBy{Columns: map[string]string{"name": "display_name", "year_built": "year_built"}, Default: "id"}
+	tests := []struct {
+		in, col string
+		desc    bool
+		ok      bool
+	}{
+		{"", "id", false, true},
+		{"name", "display_name", false, true},
+		{"year_built desc", "year_built", true, true},
+		{"year_built ASC", "year_built", false, true},
+		{"height", "", false, false},
+		{"name sideways", "", false, false},
+		{"name desc extra", "", false, false},
+	}
+	for _, tt := range tests {
+		col, desc, err := o.Parse(tt.in)
+		if (err == nil) != tt.ok || col != tt.col || desc != tt.desc {
+			t.Errorf("Parse(%q) = %q, %v, %v", tt.in, col, desc, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "order_by") {
+			t.Errorf("Parse(%q) error %v does not name order_by", tt.in, err)
+		}
+	}
+}

@@ -11,13 +11,6 @@ var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 // idCheckChars is indexed by the weighted sum mod 11; X stands for 10.
 const idCheckChars = "10X98765432"
 
-// chinaTime is Beijing time. Birth dates in ID numbers are Beijing dates, so
-// "today" must be the Beijing date, not the server's: a UTC server would
-// refuse a child registered in the first eight hours of its birthday.
-// China has had no daylight saving since 1991, so a fixed zone is exact and
-// needs no time-zone database on the host.
-var chinaTime = time.FixedZone("CST", 8*60*60)
-
 // isProvince reports whether a two-digit GB/T 2260 province code exists
 // (including 71 Taiwan, 81 Hong Kong and 82 Macao).
 func isProvince(p int) bool {
@@ -116,7 +109,7 @@ func checkBirth(y, m, d int, now time.Time) *Problem {
 	if y < 1900 {
 		return problemf("the birth date must not be before 1900")
 	}
-	ty, tm, td := now.In(chinaTime).Date()
+	ty, tm, td := now.In(ChinaTime).Date()
 	if y > ty || y == ty && (m > int(tm) || m == int(tm) && d > td) {
 		return problemf("the birth date is in the future")
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // fixedNow is 2025-06-15 12:00 in Beijing.
-var fixedNow = time.Date(2025, 6, 15, 12, 0, 0, 0, chinaTime)
+var fixedNow = time.Date(2025, 6, 15, 12, 0, 0, 0, ChinaTime)
 
 func TestCheckIDNumber(t *testing.T) {
 	tests := []struct {
@@ -145,7 +145,7 @@ func TestMakeIDNumber(t *testing.T) {
 		{"rebuilds the example of the standard", "110105", day(1949, 12, 31), 2, "11010519491231002X", ""},
 		{"sequence 0 is allowed", "330211", day(1980, 1, 1), 0, "330211198001010001", ""},
 		{"the birth date is read in its own location, not converted to UTC", "110105",
-			time.Date(1950, 1, 1, 1, 0, 0, 0, chinaTime), 2, "110105195001010020", ""},
+			time.Date(1950, 1, 1, 1, 0, 0, 0, ChinaTime), 2, "110105195001010020", ""},
 		{"the area must be 6 digits", "33021", day(1980, 1, 1), 1, "", "the area code must be 6 digits"},
 		{"the area must start with a province code", "990000", day(1980, 1, 1), 1, "", "the area code starts with 99, which is not a province code"},
 		{"the sequence must not be negative", "330211", day(1980, 1, 1), -1, "", "the sequence number must be between 0 and 999, got -1"},

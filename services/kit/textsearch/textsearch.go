@@ -156,3 +156,27 @@ func QueryTerms(q string) []string {
 	})
 	return set.terms
 }
+
+// BestMatch returns the name, of names, that shares the most of a query's
+// terms (QueryTerms), the first one on a tie: which of a record's current and
+// former names a search hit matched.
+func BestMatch(query string, names ...string) string {
+	terms := QueryTerms(query)
+	best, bestHits := "", -1
+	for _, n := range names {
+		have := map[string]bool{}
+		for _, t := range Terms(n) {
+			have[t] = true
+		}
+		hits := 0
+		for _, t := range terms {
+			if have[t] {
+				hits++
+			}
+		}
+		if hits > bestHits {
+			best, bestHits = n, hits
+		}
+	}
+	return best
+}

@@ -212,3 +212,12 @@ func FuzzTerms(f *testing.F) {
 		}
 	})
 }
+
+func TestBestMatchPicksTheNameSharingMostTerms(t *testing.T) {
+	if got := BestMatch("镇海石化", "宁波港埠物流有限公司", "镇海石化有限公司"); got != "镇海石化有限公司" {
+		t.Fatalf("BestMatch = %q", got)
+	}
+	if got := BestMatch("石化", "宁波石化", "镇海石化"); got != "宁波石化" {
+		t.Fatalf("a tie must go to the first name, got %q", got)
+	}
+}

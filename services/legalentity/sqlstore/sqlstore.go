@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"strings"
 	"time"
 
 	"github.com/zhbase/zhbase/services/kit/errs"
@@ -166,8 +165,8 @@ func (s *Store) History(ctx context.Context, uscc string) ([]*legalentity.LegalE
 
 // filterSchema maps the API's filter fields to columns.
 var filterSchema = filter.Schema{
-	"status":                           {Column: "status", Kind: filter.Enum, Enum: enumValues(legalentity.Statuses), Prefix: "ENTITY_STATUS_"},
-	"entity_type":                      {Column: "entity_type", Kind: filter.Enum, Enum: enumValues(legalentity.Types), Prefix: "ENTITY_TYPE_"},
+	"status":                           {Column: "status", Kind: filter.Enum, Enum: filter.EnumValues(legalentity.Statuses), Prefix: "ENTITY_STATUS_"},
+	"entity_type":                      {Column: "entity_type", Kind: filter.Enum, Enum: filter.EnumValues(legalentity.Types), Prefix: "ENTITY_TYPE_"},
 	"industry_code":                    {Column: "industry_code", Kind: filter.String},
 	"registered_address.division_code": {Column: "division_code", Kind: filter.String},
 	"establishment_date":               {Column: "establishment_date", Kind: filter.Date},
@@ -175,40 +174,17 @@ var filterSchema = filter.Schema{
 	"uscc":                             {Column: "uscc", Kind: filter.String},
 }
 
-func enumValues[T ~string](vals []T) map[string]any {
-	m := make(map[string]any, len(vals))
-	for _, v := range vals {
-		m[string(v)] = string(v)
-	}
-	return m
-}
-
-// orderColumns are the columns List may order by; each is NOT NULL, so the
+// orderBy lists the columns List may order by; each is NOT NULL, so the
 // keyset (column, uscc) is total.
-var orderColumns = map[string]string{
+var orderBy = filter.OrderBy{Default: "uscc", Columns: map[string]string{
 	"uscc":               "uscc",
 	"display_name":       "display_name",
 	"establishment_date": "establishment_date",
 	"update_time":        "update_time",
-}
-
-func parseOrderBy(s string) (col string, desc bool, err error) {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return "uscc", false, nil
-	}
-	if len(f) > 2 || (len(f) == 2 && !strings.EqualFold(f[1], "desc") && !strings.EqualFold(f[1], "asc")) {
-		return "", false, errs.Field("order_by", "must be one field optionally followed by asc or desc, e.g. \"establishment_date desc\"")
-	}
-	col, ok := orderColumns[f[0]]
-	if !ok {
-		return "", false, errs.Field("order_by", "cannot order by %q; use uscc, display_name, establishment_date or update_time", f[0])
-	}
-	return col, len(f) == 2 && strings.EqualFold(f[1], "desc"), nil
-}
+}}
 
 func (s *Store) List(ctx context.Context, q legalentity.ListQuery) (legalentity.Page, error) {
-	col, desc, err := parseOrderBy(q.OrderBy)
+	col, desc, err := orderBy.Parse(q.OrderBy)
 	if err != nil {
 		return legalentity.Page{}, err
 	}
@@ -246,37 +222,15 @@ func (s *Store) Search(ctx context.Context, q legalentity.SearchQuery) (legalent
 	if err != nil {
 		return legalentity.SearchPage{}, err
 	}
-	terms := textsearch.QueryTerms(q.Query)
 	out := legalentity.SearchPage{NextPageToken: next}
 	for _, h := range hits {
 		e, err := fromVersion(h.Version)
 		if err != nil {
 			return legalentity.SearchPage{}, err
 		}
-		out.Hits = append(out.Hits, legalentity.SearchHit{Entity: e, Score: h.Score, MatchedName: matchedName(e, terms)})
+		out.Hits = append(out.Hits, legalentity.SearchHit{Entity: e, Score: h.Score, MatchedName: textsearch.BestMatch(q.Query, append([]string{e.Name}, e.FormerNames...)...)})
 	}
 	return out, nil
-}
-
-// matchedName picks the current or former name sharing most query terms.
-func matchedName(e *legalentity.LegalEntity, terms []string) string {
-	best, bestHits := e.Name, -1
-	for _, n := range append([]string{e.Name}, e.FormerNames...) {
-		have := map[string]bool{}
-		for _, t := range textsearch.Terms(n) {
-			have[t] = true
-		}
-		hits := 0
-		for _, t := range terms {
-			if have[t] {
-				hits++
-			}
-		}
-		if hits > bestHits {
-			best, bestHits = n, hits
-		}
-	}
-	return best
 }
 
 func toChange(c temporal.Change) (legalentity.Change, error) {

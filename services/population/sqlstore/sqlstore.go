@@ -262,14 +262,6 @@ func (s *Store) PersonHistory(ctx context.Context, idNumber string) ([]*populati
 	return out, nil
 }
 
-func enumValues[T ~string](vals []T) map[string]any {
-	m := make(map[string]any, len(vals))
-	for _, v := range vals {
-		m[string(v)] = string(v)
-	}
-	return m
-}
-
 func relations() []population.Relation {
 	out := make([]population.Relation, len(population.Relations))
 	for i, r := range population.Relations {
@@ -296,11 +288,11 @@ func maritalStatuses() []population.MaritalStatus {
 
 // personFilter maps the API's filter fields to the persons table.
 var personFilter = filter.Schema{
-	"status":             {Column: "status", Kind: filter.Enum, Enum: enumValues(population.Statuses), Prefix: "PERSON_STATUS_"},
-	"sex":                {Column: "sex", Kind: filter.Enum, Enum: enumValues(population.Sexes), Prefix: "SEX_"},
-	"relation":           {Column: "relation", Kind: filter.Enum, Enum: enumValues(relations()), Prefix: "RELATION_"},
-	"education":          {Column: "education", Kind: filter.Enum, Enum: enumValues(educations()), Prefix: "EDUCATION_"},
-	"marital_status":     {Column: "marital_status", Kind: filter.Enum, Enum: enumValues(maritalStatuses()), Prefix: "MARITAL_STATUS_"},
+	"status":             {Column: "status", Kind: filter.Enum, Enum: filter.EnumValues(population.Statuses), Prefix: "PERSON_STATUS_"},
+	"sex":                {Column: "sex", Kind: filter.Enum, Enum: filter.EnumValues(population.Sexes), Prefix: "SEX_"},
+	"relation":           {Column: "relation", Kind: filter.Enum, Enum: filter.EnumValues(relations()), Prefix: "RELATION_"},
+	"education":          {Column: "education", Kind: filter.Enum, Enum: filter.EnumValues(educations()), Prefix: "EDUCATION_"},
+	"marital_status":     {Column: "marital_status", Kind: filter.Enum, Enum: filter.EnumValues(maritalStatuses()), Prefix: "MARITAL_STATUS_"},
 	"ethnicity":          {Column: "ethnicity", Kind: filter.String},
 	"household":          {Column: "household", Kind: filter.String},
 	"registered_address": {Column: "registered_address", Kind: filter.String},
@@ -312,7 +304,7 @@ var personFilter = filter.Schema{
 
 // householdFilter maps the API's filter fields to the households table.
 var householdFilter = filter.Schema{
-	"household_type":     {Column: "household_type", Kind: filter.Enum, Enum: enumValues(population.HouseholdTypes), Prefix: "HOUSEHOLD_TYPE_"},
+	"household_type":     {Column: "household_type", Kind: filter.Enum, Enum: filter.EnumValues(population.HouseholdTypes), Prefix: "HOUSEHOLD_TYPE_"},
 	"registered_address": {Column: "registered_address", Kind: filter.String},
 	"household_number":   {Column: "household_number", Kind: filter.String},
 }
@@ -320,33 +312,14 @@ var householdFilter = filter.Schema{
 // The columns List may order by; each is NOT NULL, so that the keyset
 // (column, key) is total.
 var (
-	personOrder    = orderColumns{def: "id_number", cols: []string{"id_number", "display_name", "birth_date", "update_time"}}
-	householdOrder = orderColumns{def: "household_id", cols: []string{"household_id", "household_number", "update_time"}}
+	personOrder = filter.OrderBy{Default: "id_number", Columns: map[string]string{
+		"id_number": "id_number", "display_name": "display_name", "birth_date": "birth_date", "update_time": "update_time"}}
+	householdOrder = filter.OrderBy{Default: "household_id", Columns: map[string]string{
+		"household_id": "household_id", "household_number": "household_number", "update_time": "update_time"}}
 )
 
-type orderColumns struct {
-	def  string
-	cols []string
-}
-
-func (o orderColumns) parse(s string) (col string, desc bool, err error) {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return o.def, false, nil
-	}
-	if len(f) > 2 || (len(f) == 2 && !strings.EqualFold(f[1], "desc") && !strings.EqualFold(f[1], "asc")) {
-		return "", false, errs.Field("order_by", "must be one field optionally followed by asc or desc, e.g. \"%s desc\"", o.cols[len(o.cols)-1])
-	}
-	for _, c := range o.cols {
-		if f[0] == c {
-			return c, len(f) == 2 && strings.EqualFold(f[1], "desc"), nil
-		}
-	}
-	return "", false, errs.Field("order_by", "cannot order by %q; use %s", f[0], strings.Join(o.cols, ", "))
-}
-
 func (s *Store) ListPersons(ctx context.Context, q population.ListQuery) (population.PersonPage, error) {
-	col, desc, err := personOrder.parse(q.OrderBy)
+	col, desc, err := personOrder.Parse(q.OrderBy)
 	if err != nil {
 		return population.PersonPage{}, err
 	}
@@ -428,37 +401,15 @@ func (s *Store) SearchPersons(ctx context.Context, q population.SearchQuery) (po
 	if err != nil {
 		return population.SearchPage{}, err
 	}
-	terms := textsearch.QueryTerms(q.Query)
 	out := population.SearchPage{NextPageToken: next}
 	for _, h := range hits {
 		p, err := personFromVersion(h.Version)
 		if err != nil {
 			return population.SearchPage{}, err
 		}
-		out.Hits = append(out.Hits, population.SearchHit{Person: p, Score: h.Score, MatchedName: matchedName(p, terms)})
+		out.Hits = append(out.Hits, population.SearchHit{Person: p, Score: h.Score, MatchedName: textsearch.BestMatch(q.Query, append([]string{p.Name}, p.FormerNames...)...)})
 	}
 	return out, nil
-}
-
-// matchedName picks the current or former name sharing most query terms.
-func matchedName(p *population.Person, terms []string) string {
-	best, bestHits := p.Name, -1
-	for _, n := range append([]string{p.Name}, p.FormerNames...) {
-		have := map[string]bool{}
-		for _, t := range textsearch.Terms(n) {
-			have[t] = true
-		}
-		hits := 0
-		for _, t := range terms {
-			if have[t] {
-				hits++
-			}
-		}
-		if hits > bestHits {
-			best, bestHits = n, hits
-		}
-	}
-	return best
 }
 
 func (s *Store) ListMembers(ctx context.Context, q population.MembersQuery) (population.PersonPage, error) {
@@ -569,7 +520,7 @@ func (s *Store) HouseholdHistory(ctx context.Context, id string) ([]*population.
 }
 
 func (s *Store) ListHouseholds(ctx context.Context, q population.ListQuery) (population.HouseholdPage, error) {
-	col, desc, err := householdOrder.parse(q.OrderBy)
+	col, desc, err := householdOrder.Parse(q.OrderBy)
 	if err != nil {
 		return population.HouseholdPage{}, err
 	}
