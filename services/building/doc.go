@@ -1,14 +1,17 @@
 // Package building is the buildings base registry (建筑物库): every building
 // of the district with its footprint, address, use, size, structure, safety
 // rating, owners and lifecycle. This package holds the domain — the
-// Building record, its validation rules (footprint geometry, plausible
-// sizes and dates, lifecycle transitions), the spatial predicates that
-// decide whether a footprint lies in an area, and the application service
+// Building record, its validation rules (footprint limits and geometry,
+// plausible sizes and dates, lifecycle transitions), the query areas a
+// footprint is matched against, and the application service
 // that reads and writes buildings through a Store it defines and checks
 // references through a refs.Checker. The SQL store (with its spatial index)
 // lives in sqlstore/, the gRPC handler in api/, the demo and benchmark
 // generator in buildinggen/; this package must never import any of them,
-// nor gRPC or SQL.
+// nor gRPC or SQL. Whether a footprint is a simple polygon and how it
+// relates to an area is decided by kit/geo, shared with the spatial
+// registry; this package adds the limits and words problems in a
+// footprint's terms (the outline and its courtyards).
 //
 // Identifiers are assigned by the registry: 16 characters of Crockford
 // base32 in lower case (80 random bits), never reused and never changed.

@@ -1,7 +1,6 @@
 package building_test
 
 import (
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -108,10 +107,11 @@ func TestParsePolygon(t *testing.T) {
 	}
 }
 
+// TestAreaMatches pins what an Area adds to kit/geo's predicates: a box
+// (or a point) as an area, and the relation choosing the predicate.
 func TestAreaMatches(t *testing.T) {
 	// A U-shaped area: the gap between its arms is x in (1, 2), y > 1.
 	u := building.PolygonArea(orb.Polygon{ring(0, 0, 3, 0, 3, 3, 2, 3, 2, 1, 1, 1, 1, 3, 0, 3)})
-	withHole := building.PolygonArea(orb.Polygon{square(0, 0, 10), square(4, 4, 2)})
 	box := building.BoxArea(orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{4, 4}})
 	point := building.BoxArea(orb.Bound{Min: orb.Point{1, 1}, Max: orb.Point{1, 1}})
 	diamond := orb.Polygon{ring(2, -1, 5, 2, 2, 5, -1, 2)} // its bounding box covers box's corner (4, 4)
@@ -123,23 +123,14 @@ func TestAreaMatches(t *testing.T) {
 		within     bool
 	}{
 		{"a footprint inside the box", box, orb.Polygon{square(1, 1, 1)}, true, true},
-		{"a footprint touching the box's edge from inside lies within it", box, orb.Polygon{square(0, 1, 1)}, true, true},
 		{"a footprint touching the box's edge from outside intersects it only", box, orb.Polygon{square(4, 1, 1)}, true, false},
-		{"a footprint touching the box's corner intersects it", box, orb.Polygon{square(4, 4, 1)}, true, false},
-		{"a footprint crossing the box's edge", box, orb.Polygon{square(3, 3, 2)}, true, false},
 		{"a footprint apart from the box", box, orb.Polygon{square(5, 5, 1)}, false, false},
-		{"a footprint covering the whole box", box, orb.Polygon{square(-1, -1, 6)}, true, false},
 		{"a diamond whose bounding box meets the box's corner only by its box", building.BoxArea(orb.Bound{Min: orb.Point{4.6, 4.6}, Max: orb.Point{6, 6}}), diamond, false, false},
 		{"a footprint containing the query point", point, orb.Polygon{square(0, 0, 2)}, true, false},
 		{"a footprint whose corner is the query point", point, orb.Polygon{square(1, 1, 1)}, true, false},
 		{"a footprint inside an arm of the U", u, orb.Polygon{square(0.2, 1.5, 0.5)}, true, true},
-		{"a footprint in the U's gap is apart from it", u, orb.Polygon{square(1.2, 1.5, 0.5)}, false, false},
 		{"a footprint bridging the U's gap, vertices all inside, leaves the area", u, orb.Polygon{ring(0.5, 2, 2.5, 2, 2.5, 2.5, 0.5, 2.5)}, true, false},
-		{"a footprint in the area's hole is apart from it", withHole, orb.Polygon{square(4.5, 4.5, 1)}, false, false},
-		{"a footprint around the area's hole is not within it", withHole, orb.Polygon{square(3, 3, 4)}, true, false},
-		{"a footprint beside the area's hole is within it", withHole, orb.Polygon{square(1, 1, 2)}, true, true},
-		{"a courtyard footprint around the area misses it", building.BoxArea(orb.Bound{Min: orb.Point{4.5, 4.5}, Max: orb.Point{5.5, 5.5}}),
-			orb.Polygon{square(0, 0, 10), square(4, 4, 2)}, false, false},
+		{"an empty footprint matches nothing", box, orb.Polygon{}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,33 +141,6 @@ func TestAreaMatches(t *testing.T) {
 				t.Errorf("within = %v, want %v", got, tt.within)
 			}
 		})
-	}
-}
-
-// For axis-aligned rectangles the answer is plain interval arithmetic: an
-// oracle independent of the polygon code, run over many random cases.
-func TestAreaMatchesAgreesWithIntervalArithmeticForRectangles(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	coord := func() float64 { return float64(r.IntN(20)) / 2 } // a coarse grid, so that touching is common
-	for i := 0; i < 20000; i++ {
-		ax, ay, fx, fy := coord(), coord(), coord(), coord()
-		aw, ah, fw, fh := coord(), coord(), 0.5+coord(), 0.5+coord()
-		area := building.BoxArea(orb.Bound{Min: orb.Point{ax, ay}, Max: orb.Point{ax + aw, ay + ah}})
-		fp := orb.Polygon{ring(fx, fy, fx+fw, fy, fx+fw, fy+fh, fx, fy+fh)}
-		wantI := fx <= ax+aw && ax <= fx+fw && fy <= ay+ah && ay <= fy+fh
-		wantW := ax <= fx && fx+fw <= ax+aw && ay <= fy && fy+fh <= ay+ah
-		if got := area.Matches(fp, building.Intersects); got != wantI {
-			t.Fatalf("box %v, footprint %v: intersects = %v, want %v", area.Bound(), fp, got, wantI)
-		}
-		if got := area.Matches(fp, building.Within); got != wantW {
-			t.Fatalf("box %v, footprint %v: within = %v, want %v", area.Bound(), fp, got, wantW)
-		}
-		// The same box given as a polygon (clockwise, starting elsewhere)
-		// answers the same.
-		poly := building.PolygonArea(orb.Polygon{ring(ax+aw, ay, ax, ay, ax, ay+ah, ax+aw, ay+ah)})
-		if aw > 0 && ah > 0 && (poly.Matches(fp, building.Intersects) != wantI || poly.Matches(fp, building.Within) != wantW) {
-			t.Fatalf("the box %v as a polygon answers differently for %v", area.Bound(), fp)
-		}
 	}
 }
 
@@ -231,62 +195,4 @@ func FuzzParsePolygon(f *testing.F) {
 			t.Fatalf("%v does not match itself", p)
 		}
 	})
-}
-
-// FuzzRingChecks builds rings from fuzzed integers (a small grid, so that
-// collinear and touching cases are common) and checks that a ring
-// CheckPolygon accepts really is simple, by a brute-force oracle.
-func FuzzRingChecks(f *testing.F) {
-	f.Add([]byte{0, 0, 4, 0, 4, 4, 0, 4})
-	f.Add([]byte{0, 0, 4, 0, 4, 4, 2, 1, 1, 3, 3, 2, 0, 4})
-	f.Add([]byte{0, 0, 2, 0, 1, 0, 1, 1})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) < 6 || len(data) > 40 {
-			return
-		}
-		var xy []float64
-		for _, b := range data[:len(data)/2*2] {
-			xy = append(xy, float64(b%8))
-		}
-		r := ring(xy...)
-		problems := building.CheckPolygon(orb.Polygon{r})
-		if len(problems) > 0 {
-			return
-		}
-		if !simple(r) {
-			t.Fatalf("CheckPolygon accepted %v, which is not simple", r)
-		}
-	})
-}
-
-// simple is a slow oracle: sample every edge densely and look for a point
-// of one edge lying on a non-adjacent edge, or a repeated vertex.
-func simple(r orb.Ring) bool {
-	n := len(r) - 1
-	seen := map[orb.Point]bool{}
-	for _, v := range r[:n] {
-		if seen[v] {
-			return false
-		}
-		seen[v] = true
-	}
-	on := func(a, b, p orb.Point) bool {
-		cr := (b[0]-a[0])*(p[1]-a[1]) - (b[1]-a[1])*(p[0]-a[0])
-		return cr == 0 && min(a[0], b[0]) <= p[0] && p[0] <= max(a[0], b[0]) && min(a[1], b[1]) <= p[1] && p[1] <= max(a[1], b[1])
-	}
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			if i == j || j == (i+1)%n || i == (j+1)%n {
-				continue
-			}
-			for k := 0; k <= 64; k++ { // points of edge i, exact on this grid for multiples of 1/64
-				t := float64(k) / 64
-				p := orb.Point{r[i][0] + t*(r[i+1][0]-r[i][0]), r[i][1] + t*(r[i+1][1]-r[i][1])}
-				if on(r[j], r[j+1], p) {
-					return false
-				}
-			}
-		}
-	}
-	return true
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zhbase/zhbase/services/kit/check"
 	"github.com/zhbase/zhbase/services/kit/errs"
+	"github.com/zhbase/zhbase/services/kit/geo"
 	"github.com/zhbase/zhbase/services/kit/standard"
 )
 
@@ -95,7 +96,7 @@ func (b *Building) prepare(v *errs.Violations, prefix string, today time.Time) {
 			v.Add(prefix+"footprint", "%s", p)
 		}
 		if len(problems) == 0 {
-			if span := SpanMeters(b.Footprint); span > MaxFootprintSpanM {
+			if span := geo.SpanMeters(b.Footprint.Bound()); span > MaxFootprintSpanM {
 				v.Add(prefix+"footprint", "spans %.0f m; a building's footprint spans at most %d m (are longitude and latitude swapped?)", span, MaxFootprintSpanM)
 			}
 			b.Centroid = Centroid(b.Footprint)

@@ -115,6 +115,20 @@ var FeatureKinds = []FeatureKind{KindRoad, KindParcel, KindPOI, KindCommunity}
 // PolygonKinds are the kinds whose geometry is an area.
 var PolygonKinds = []FeatureKind{KindParcel, KindCommunity}
 
+// China's extent: every location and geometry the registry holds lies in
+// it (the mainland, Hainan and the South China Sea islands).
+var China = Bound{MinLon: 73.4, MinLat: 3.8, MaxLon: 135.1, MaxLat: 53.6}
+
+// Zhenhai is the district's usual extent; nothing is refused for lying
+// outside it, but the demo data and the tests stay inside.
+var Zhenhai = Bound{MinLon: 121.48, MinLat: 29.90, MaxLon: 121.80, MaxLat: 30.08}
+
+// MaxRadius bounds circle queries and reverse geocoding, in metres.
+const MaxRadius = 50000
+
+// MaxPositions bounds the positions of one geometry.
+const MaxPositions = 50000
+
 // Bound is a box of longitudes and latitudes, edges included.
 type Bound struct {
 	MinLon float64 `json:"min_lon"`
@@ -127,6 +141,11 @@ type Bound struct {
 func BoundOf(g orb.Geometry) Bound {
 	b := g.Bound()
 	return Bound{MinLon: b.Min[0], MinLat: b.Min[1], MaxLon: b.Max[0], MaxLat: b.Max[1]}
+}
+
+// orbBound is the box as orb's, for kit/geo.
+func (b Bound) orbBound() orb.Bound {
+	return orb.Bound{Min: orb.Point{b.MinLon, b.MinLat}, Max: orb.Point{b.MaxLon, b.MaxLat}}
 }
 
 // Intersects reports whether two boxes share at least one point.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/zhbase/zhbase/services/kit/errs"
+	"github.com/zhbase/zhbase/services/kit/geo"
 	"github.com/zhbase/zhbase/services/kit/history"
 	"github.com/zhbase/zhbase/services/kit/page"
 	"github.com/zhbase/zhbase/services/kit/standard"
@@ -111,7 +112,7 @@ func (a Area) prefilter() Bound {
 	if a.Bound != nil {
 		return *a.Bound
 	}
-	return CircleBound(a.Circle.Center.Lon, a.Circle.Center.Lat, a.Circle.Radius)
+	return BoundOf(geo.CircleBound(a.Circle.Center.Lon, a.Circle.Center.Lat, a.Circle.Radius))
 }
 
 // binding identifies a spatial query for its page tokens.
@@ -162,7 +163,7 @@ func (s *Service) AddressesWithin(ctx context.Context, q WithinQuery) ([]Located
 	err = s.store.ScanAddresses(ctx, ScanQuery{Bound: q.prefilter(), Filter: q.Filter, After: after, At: q.At}, func(a *Address) (bool, error) {
 		d := 0.0
 		if c := q.Circle; c != nil {
-			if d = Haversine(c.Center.Lon, c.Center.Lat, a.Location.Lon, a.Location.Lat); d > c.Radius {
+			if d = geo.Haversine(c.Center.Lon, c.Center.Lat, a.Location.Lon, a.Location.Lat); d > c.Radius {
 				return true, nil
 			}
 		}
@@ -223,8 +224,8 @@ func (s *Service) ReverseGeocode(ctx context.Context, q ReverseQuery) ([]Located
 	lon, lat := q.Location.Lon, q.Location.Lat
 	for r := math.Min(reverseGeocodeFirstStep, maxDist); ; r = math.Min(r*2, maxDist) {
 		var found []Located
-		err := s.store.ScanAddresses(ctx, ScanQuery{Bound: CircleBound(lon, lat, r), At: q.At}, func(a *Address) (bool, error) {
-			if d := Haversine(lon, lat, a.Location.Lon, a.Location.Lat); d <= r {
+		err := s.store.ScanAddresses(ctx, ScanQuery{Bound: BoundOf(geo.CircleBound(lon, lat, r)), At: q.At}, func(a *Address) (bool, error) {
+			if d := geo.Haversine(lon, lat, a.Location.Lon, a.Location.Lat); d <= r {
 				found = append(found, Located{Address: a, Distance: d})
 			}
 			return true, nil
@@ -264,9 +265,9 @@ func checkKinds(v *errs.Violations, kinds []FeatureKind) {
 // meets reports whether a feature's geometry meets the area.
 func (a Area) meets(f *Feature) bool {
 	if a.Bound != nil {
-		return IntersectsBound(f.Geometry, *a.Bound)
+		return geo.IntersectsBound(f.Geometry, a.Bound.orbBound())
 	}
-	return DistanceTo(f.Geometry, a.Circle.Center.Lon, a.Circle.Center.Lat) <= a.Circle.Radius
+	return geo.DistanceTo(f.Geometry, a.Circle.Center.Lon, a.Circle.Center.Lat) <= a.Circle.Radius
 }
 
 // FeaturesWithin returns a page of the features whose geometry meets the
@@ -345,7 +346,7 @@ func (s *Service) FeaturesContaining(ctx context.Context, q ContainingQuery) ([]
 	lon, lat := q.Point.Lon, q.Point.Lat
 	var out []*Feature
 	err := s.store.ScanFeatures(ctx, ScanQuery{Bound: Bound{lon, lat, lon, lat}, Kinds: kinds, At: q.At}, func(f *Feature) (bool, error) {
-		if Contains(f.Geometry, lon, lat) {
+		if geo.Contains(f.Geometry, lon, lat) {
 			out = append(out, f)
 		}
 		return len(out) < maxContainingResults, nil
@@ -355,7 +356,7 @@ func (s *Service) FeaturesContaining(ctx context.Context, q ContainingQuery) ([]
 	}
 	areas := make(map[*Feature]float64, len(out))
 	for _, f := range out {
-		areas[f] = AreaOf(f.Geometry)
+		areas[f] = geo.Area(f.Geometry)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if areas[out[i]] != areas[out[j]] {

@@ -16,6 +16,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/zhbase/zhbase/services/kit/errs"
+	"github.com/zhbase/zhbase/services/kit/geo"
 	"github.com/zhbase/zhbase/services/kit/history"
 	"github.com/zhbase/zhbase/services/kit/refs"
 	"github.com/zhbase/zhbase/services/kit/standard"
@@ -416,7 +417,7 @@ func TestSpatialQueries(t *testing.T) {
 			t.Fatalf("%d addresses within 25 m, want 3", len(got))
 		}
 		for _, l := range got {
-			if l.Distance > 25 || l.Distance != spatial.Haversine(121.55, 29.98, l.Address.Location.Lon, l.Address.Location.Lat) {
+			if l.Distance > 25 || l.Distance != geo.Haversine(121.55, 29.98, l.Address.Location.Lon, l.Address.Location.Lat) {
 				t.Fatalf("distance %g of %s", l.Distance, l.Address.FullText)
 			}
 		}

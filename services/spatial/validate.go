@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
-	"github.com/paulmach/orb/planar"
 
 	"github.com/zhbase/zhbase/services/kit/check"
 	"github.com/zhbase/zhbase/services/kit/errs"
+	"github.com/zhbase/zhbase/services/kit/geo"
 	"github.com/zhbase/zhbase/services/kit/standard"
 	"github.com/zhbase/zhbase/services/spatial/addrtext"
 )
@@ -287,7 +287,9 @@ func checkGeometry(v *errs.Violations, field string, kind FeatureKind, g orb.Geo
 			valid = valid && len(*v) == n
 		}
 		if valid {
-			checkPolygonsApart(v, field, g)
+			for _, pr := range geo.CheckPolygonsApart(g) {
+				v.Add(field, "%v", pr)
+			}
 		}
 	}
 }
@@ -302,75 +304,24 @@ func checkPosition(v *errs.Violations, field, what string, p orb.Point) {
 	}
 }
 
-// checkPolygon checks the rings of one polygon; what prefixes messages
-// ("polygon 1 ") inside a MultiPolygon.
+// checkPolygon checks one polygon: its positions, then whether it is
+// simple; what prefixes messages ("polygon 1 ") inside a MultiPolygon.
 func checkPolygon(v *errs.Violations, field, what string, p orb.Polygon) {
-	if len(p) == 0 {
-		v.Add(field, "%sneeds at least one ring", orPolygon(what))
-		return
-	}
 	n := len(*v)
 	for i, r := range p {
 		for j, pt := range r {
 			checkPosition(v, field, fmt.Sprintf("%sring %d point %d ", what, i, j), pt)
 			if len(*v) > n {
-				return // one bad position says enough about the ring
+				return // one bad position says enough about the polygon
 			}
 		}
-		switch {
-		case len(r) < 4:
-			v.Add(field, "%sring %d has %d positions; a ring needs at least 4 (3 corners and the first again)", what, i, len(r))
-		case r[0] != r[len(r)-1]:
-			v.Add(field, "%sring %d is not closed: its last position must repeat its first", what, i)
+	}
+	for _, pr := range geo.CheckPolygon(p) {
+		if pr.Kind == geo.TooFewPoints { // counted in positions, as GeoJSON and the other messages say
+			v.Add(field, "%sring %d has %d positions; a ring needs at least 4 (3 corners and the first again)", what, pr.At.Ring, len(p[pr.At.Ring]))
+			continue
 		}
-	}
-	if len(*v) > n {
-		return
-	}
-	if c, found := findCrossing(p); found {
-		if c.ringA == c.ringB {
-			v.Add(field, "%sring %d intersects itself between points %d and %d", what, c.ringA, c.pointA, c.pointB)
-		} else {
-			v.Add(field, "%sring %d (point %d) and ring %d (point %d) intersect", what, c.ringA, c.pointA, c.ringB, c.pointB)
-		}
-		return
-	}
-	for i := 1; i < len(p); i++ {
-		if !planar.RingContains(p[0], p[i][0]) {
-			v.Add(field, "%sring %d is a hole but lies outside ring 0", what, i)
-		}
-	}
-}
-
-func orPolygon(what string) string {
-	if what == "" {
-		return "a polygon "
-	}
-	return what
-}
-
-// checkPolygonsApart checks that the polygons of a MultiPolygon neither
-// cross nor lie inside one another.
-func checkPolygonsApart(v *errs.Violations, field string, mp orb.MultiPolygon) {
-	var rings []orb.Ring
-	var owner []int
-	for i, p := range mp {
-		for _, r := range p {
-			rings = append(rings, r)
-			owner = append(owner, i)
-		}
-	}
-	if c, found := findCrossing(rings); found && owner[c.ringA] != owner[c.ringB] {
-		v.Add(field, "polygons %d and %d intersect", owner[c.ringA], owner[c.ringB])
-		return
-	}
-	for i := range mp {
-		for j := range mp {
-			if i != j && planar.PolygonContains(mp[i], mp[j][0][0]) {
-				v.Add(field, "polygon %d lies inside polygon %d", j, i)
-				return
-			}
-		}
+		v.Add(field, "%s%v", what, pr)
 	}
 }
 

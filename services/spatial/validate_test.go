@@ -203,3 +203,71 @@ func TestAreaRules(t *testing.T) {
 		})
 	}
 }
+
+func square(lon, lat, d float64) orb.Polygon {
+	return orb.Polygon{{{lon, lat}, {lon + d, lat}, {lon + d, lat + d}, {lon, lat + d}, {lon, lat}}}
+}
+
+// geometryReason validates g for kind and returns the reason given for
+// feature.geometry, or "".
+func geometryReason(t *testing.T, kind FeatureKind, g orb.Geometry) string {
+	t.Helper()
+	var v errs.Violations
+	checkGeometry(&v, "feature.geometry", kind, dropRepeats(g))
+	var reasons []string
+	for _, x := range v {
+		if x.Field != "feature.geometry" {
+			t.Fatalf("violation on %s: %s", x.Field, x.Reason)
+		}
+		reasons = append(reasons, x.Reason)
+	}
+	return strings.Join(reasons, "; ")
+}
+
+func TestGeometryRules(t *testing.T) {
+	// A bow tie: points 0..4 with edges 1→2 and 3→0 crossing.
+	bowTie := orb.Polygon{{{121.60, 29.95}, {121.61, 29.95}, {121.60, 29.96}, {121.61, 29.96}, {121.60, 29.95}}}
+	// A bow tie drawn with extra points: bottom 0-1-2-3, diagonal 3→4,
+	// top 4-5-6-7, diagonal 7→0; only the diagonals cross.
+	at := func(x, y float64) orb.Point { return orb.Point{121.60 + x*0.01, 29.95 + y*0.01} }
+	crossed := orb.Polygon{{at(0, 0), at(1, 0), at(2, 0), at(3, 0), at(0, 3), at(1, 3), at(2, 3), at(3, 3), at(0, 0)}}
+	tests := []struct {
+		name string
+		kind FeatureKind
+		g    orb.Geometry
+		want string // a part of the reason; "" for a valid geometry
+	}{
+		{"a simple square parcel is valid", KindParcel, square(121.6, 29.95, 0.01), ""},
+		{"a square with a hole inside is valid", KindParcel, orb.Polygon{square(121.6, 29.95, 0.01)[0], square(121.602, 29.952, 0.002)[0]}, ""},
+		{"two apart squares make a valid MultiPolygon", KindCommunity, orb.MultiPolygon{square(121.6, 29.95, 0.01), square(121.62, 29.95, 0.01)}, ""},
+		{"a repeated position is dropped, not refused", KindParcel, orb.Polygon{{{121.6, 29.95}, {121.61, 29.95}, {121.61, 29.95}, {121.61, 29.96}, {121.6, 29.95}}}, ""},
+		{"a ring must close", KindParcel, orb.Polygon{{{121.6, 29.95}, {121.61, 29.95}, {121.61, 29.96}, {121.6, 29.96}}}, "ring 0 is not closed"},
+		{"a ring needs 4 positions", KindParcel, orb.Polygon{{{121.6, 29.95}, {121.61, 29.95}, {121.6, 29.95}}}, "ring 0 has 3 positions; a ring needs at least 4"},
+		{"a bow tie intersects itself", KindParcel, bowTie, "ring 0 intersects itself between points 1 and 3"},
+		{"the crossing is reported by the points starting the two edges", KindParcel, crossed, "ring 0 intersects itself between points 3 and 7"},
+		{"a ring turning back on itself intersects itself", KindParcel, orb.Polygon{{{121.6, 29.95}, {121.62, 29.95}, {121.61, 29.95}, {121.61, 29.96}, {121.6, 29.95}}}, "intersects itself between points 0 and 1"},
+		{"a hole crossing the shell is refused", KindParcel, orb.Polygon{square(121.6, 29.95, 0.01)[0], square(121.605, 29.955, 0.01)[0]}, "ring 0 (point 1) and ring 1 (point 0) intersect"},
+		{"a hole outside the shell is refused", KindParcel, orb.Polygon{square(121.6, 29.95, 0.01)[0], square(121.65, 29.95, 0.01)[0]}, "ring 1 is a hole but lies outside ring 0"},
+		{"overlapping polygons of a MultiPolygon are refused", KindParcel, orb.MultiPolygon{square(121.6, 29.95, 0.01), square(121.605, 29.955, 0.01)}, "polygons 0 and 1 intersect"},
+		{"a polygon inside another of a MultiPolygon is refused", KindParcel, orb.MultiPolygon{square(121.6, 29.95, 0.01), square(121.602, 29.952, 0.002)}, "polygon 1 lies inside polygon 0"},
+		{"a bad ring of a MultiPolygon is named by polygon and ring", KindParcel, orb.MultiPolygon{square(121.6, 29.95, 0.01), bowTie}, "polygon 1 ring 0 intersects itself"},
+		{"a position outside China is refused, longitude first", KindPOI, orb.Point{29.95, 121.6}, "lies outside China"},
+		{"a road is a LineString", KindRoad, orb.Point{121.6, 29.95}, "a ROAD feature needs a LineString geometry, got Point"},
+		{"a point of interest is a Point", KindPOI, square(121.6, 29.95, 0.01), "a POINT_OF_INTEREST feature needs a Point geometry"},
+		{"a community boundary is an area", KindCommunity, orb.LineString{{121.6, 29.95}, {121.61, 29.95}}, "needs a Polygon or MultiPolygon"},
+		{"a line needs two distinct positions", KindRoad, orb.LineString{{121.6, 29.95}, {121.6, 29.95}}, "at least 2 distinct positions"},
+		{"unsupported types are refused", KindRoad, orb.MultiLineString{{{121.6, 29.95}, {121.61, 29.95}}}, "type MultiLineString is not supported"},
+		{"a geometry is required", KindRoad, nil, "is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := geometryReason(t, tt.kind, tt.g)
+			if tt.want == "" && got != "" {
+				t.Fatalf("refused: %s", got)
+			}
+			if !strings.Contains(got, tt.want) || (tt.want != "" && got == "") {
+				t.Fatalf("reason %q does not say %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/zhbase/zhbase/services/building"
 	"github.com/zhbase/zhbase/services/building/buildinggen"
+	"github.com/zhbase/zhbase/services/kit/geo"
 )
 
 func TestGeneratorIsDeterministic(t *testing.T) {
@@ -31,7 +32,7 @@ func TestGeneratedBuildingsArePlausible(t *testing.T) {
 		if problems := building.CheckPolygon(b.Footprint); len(problems) > 0 {
 			t.Fatalf("footprint %v: %v", b.Footprint, problems)
 		}
-		if span := building.SpanMeters(b.Footprint); span > buildinggen.SlotM || span < 5 {
+		if span := geo.SpanMeters(b.Footprint.Bound()); span > buildinggen.SlotM || span < 5 {
 			t.Fatalf("a footprint spans %.1f m", span)
 		}
 		if b.HeightM < 2*float64(b.FloorsAbove) || b.FloorAreaM2 <= 0 || b.YearBuilt > buildinggen.LastYear {

@@ -22,8 +22,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 
+	"github.com/zhbase/zhbase/services/kit/geo"
 	"github.com/zhbase/zhbase/services/kit/standard"
 	"github.com/zhbase/zhbase/services/spatial"
 )
@@ -360,9 +360,6 @@ func along(ls orb.LineString, t float64) (orb.Point, orb.Point) {
 	return ls[0], orb.Point{0, 1}
 }
 
-// metresPerDegree converts a north-south offset in metres to degrees.
-const metresPerDegree = spatial.EarthRadius * math.Pi / 180
-
 // plot kinds and what they hold.
 const (
 	plotHouse       = iota // one address
@@ -420,8 +417,8 @@ func (b *Base) Addresses() iter.Seq[*spatial.Address] {
 				// Each building of a plot stands a little further from the
 				// road, spread along it.
 				h := b.hash("building", uint64(j), uint64(bi))
-				off := (20 + 15*float64(bi-1) + 10*frac(h)) / metresPerDegree
-				shift := (frac(h>>1) - 0.5) * 40 / metresPerDegree
+				off := (20 + 15*float64(bi-1) + 10*frac(h)) / geo.MetersPerDegree
+				shift := (frac(h>>1) - 0.5) * 40 / geo.MetersPerDegree
 				p := orb.Point{pos[0] + side*normal[0]*off - normal[1]*shift, pos[1] + side*normal[1]*off + normal[0]*shift}
 				p = clamp(p, town.Bound)
 				division := town.divisionAt(p)
@@ -471,7 +468,7 @@ func clamp(p orb.Point, box spatial.Bound) orb.Point {
 // divisionAt is the community whose boundary holds p, or the township.
 func (t *Township) divisionAt(p orb.Point) string {
 	for _, c := range t.Communities {
-		if planar.PolygonContains(c.Boundary.Geometry.(orb.Polygon), p) {
+		if geo.Contains(c.Boundary.Geometry, p[0], p[1]) {
 			return c.Division.Code
 		}
 	}
@@ -483,7 +480,7 @@ func (b *Base) spot(tag string, i int) (orb.Point, *Township) {
 	h := b.hash(tag, uint64(i))
 	r := int(h % uint64(len(b.roads)))
 	pos, normal := along(b.roads[r].Geometry.(orb.LineString), frac(h>>7))
-	off := (30 + 120*frac(mix(h))) / metresPerDegree
+	off := (30 + 120*frac(mix(h))) / geo.MetersPerDegree
 	if h&1 == 0 {
 		off = -off
 	}
@@ -518,8 +515,8 @@ func (b *Base) Parcels() iter.Seq[*spatial.Feature] {
 		for i := 0; i < b.o.Parcels; i++ {
 			c, t := b.spot("parcel", i)
 			h := b.hash("parcel-shape", uint64(i))
-			w := (30 + 120*frac(h)) / metresPerDegree
-			d := (30 + 120*frac(h>>9)) / metresPerDegree
+			w := (30 + 120*frac(h)) / geo.MetersPerDegree
+			d := (30 + 120*frac(h>>9)) / geo.MetersPerDegree
 			ang := frac(h>>18) * math.Pi
 			cos, sin := math.Cos(ang), math.Sin(ang)
 			corner := func(x, y float64) orb.Point {

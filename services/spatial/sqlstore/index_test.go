@@ -12,6 +12,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 
+	"github.com/zhbase/zhbase/services/kit/geo"
 	"github.com/zhbase/zhbase/services/kit/history"
 	"github.com/zhbase/zhbase/services/kit/refs"
 	"github.com/zhbase/zhbase/services/kit/store"
@@ -128,7 +129,7 @@ func TestSpatialIndexAgreesWithBruteForce(t *testing.T) {
 					if bruteMeetsBox(f.Geometry, b) {
 						wantBox = append(wantBox, f.ID)
 					}
-					if spatial.DistanceTo(f.Geometry, c.Lon, c.Lat) <= circle.Radius {
+					if geo.DistanceTo(f.Geometry, c.Lon, c.Lat) <= circle.Radius {
 						wantCircle = append(wantCircle, f.ID)
 					}
 				}
@@ -163,7 +164,7 @@ func TestSpatialIndexAgreesWithBruteForce(t *testing.T) {
 					var got []string
 					for i, f := range fs {
 						got = append(got, f.ID)
-						if i > 0 && spatial.AreaOf(fs[i-1].Geometry) > spatial.AreaOf(f.Geometry) {
+						if i > 0 && geo.Area(fs[i-1].Geometry) > geo.Area(f.Geometry) {
 							t.Fatalf("containing %v: %s comes before the smaller %s", p, fs[i-1].ID, f.ID)
 						}
 					}
