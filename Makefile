@@ -58,9 +58,10 @@ test: ## run every test (PostgreSQL at 127.0.0.1:5432 for the store suites)
 fuzz: ## run every fuzz test for FUZZTIME each (default 10s); make test runs their seed corpora
 	tools/scripts/fuzz.sh
 
+BENCH_ARGS ?=
 .PHONY: bench
-bench: ## measure the platform against bare baselines in one run and print the ratios
-	$(GO) run ./tools/cmd/zhbase-bench
+bench: ## measure against bare baselines in one run (~20 min: 1M buildings); BENCH_ARGS="-buildings 0 -addresses 0" for a quick run
+	$(GO) run ./tools/cmd/zhbase-bench $(BENCH_ARGS)
 
 .PHONY: clean
 clean: ## remove build output and the local data directory

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/paulmach/orb"
 )
 
 // MaxErrorRate is the share of failed operations above which a run fails.
@@ -60,6 +62,12 @@ type Report struct {
 	// Writes and FeedLags are the write measurements, one per backend.
 	Writes   []WriteComparison
 	FeedLags []FeedLag
+	// Lists are the List throughput measurements, one per filter.
+	Lists []ListThroughput
+	// Buildings is the bounding-box query measurement, Geocode the
+	// reverse-geocoding one; nil when not run.
+	Buildings *BuildingQueries
+	Geocode   *GeocodeLatency
 }
 
 // Check fails when a measurement has more than MaxErrorRate of its
@@ -82,6 +90,15 @@ func (r Report) Check() error {
 		if err := l.Lag.Check(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", feedProtocol(l.Backend), err))
 		}
+	}
+	for _, l := range r.Lists {
+		errs = append(errs, l.Check())
+	}
+	if r.Buildings != nil {
+		errs = append(errs, r.Buildings.Check())
+	}
+	if r.Geocode != nil {
+		errs = append(errs, r.Geocode.Check())
 	}
 	return errors.Join(errs...)
 }
@@ -125,6 +142,11 @@ func (r Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%.0f ops/s\tp50 %s\tp99 %s\t%d/%d\n",
 			protocol, m.Name, res.OpsPerSec, ms(res.P50), ms(res.P99), res.Errors, res.Ops)
 	}
+	for _, l := range r.Lists {
+		res := l.Pages
+		fmt.Fprintf(tw, "%s\t%s\t%.0f records/s, %.0f pages/s\tp50 %s\tp99 %s\t%d/%d\n",
+			ListProtocol, l.Name(), l.RecordsPerSec(), res.OpsPerSec, ms(res.P50), ms(res.P99), res.Errors, res.Ops)
+	}
 	for _, w := range r.Writes {
 		p := writeProtocol(w.Backend)
 		row(p, w.Without)
@@ -142,6 +164,29 @@ func (r Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%s\tFeed.Watch lag behind Update's return, %d writers at %.0f writes/s\t%d/%d %s\tp50 %s\tp99 %s\tmax %s\n",
 			p, l.Workers, l.Writes.OpsPerSec, lag.Delivered, lag.Committed, once, ms(lag.P50), ms(lag.P99), ms(lag.Max))
+	}
+	if q := r.Buildings; q != nil {
+		fmt.Fprintf(tw, "%s\tload %d buildings: building.Service.CreateMany, %d a transaction\t%.0f buildings/s\ttook %s\t%s\t\n",
+			BuildingsProtocol, q.Buildings, q.Batch, q.BuildingsPerSecond, q.Load.Round(100*time.Millisecond), sizeMB(q.DBBytes))
+		fmt.Fprintf(tw, "%s\tWithin (R*Tree index), %d boxes of %.0f–%.0f m, one at a time\t%.1f queries/s\tp50 %s\tp99 %s\t%d/%d\n",
+			BuildingsProtocol, q.Boxes, q.BoxMinM, q.BoxMaxM, q.Index.OpsPerSec, ms(q.Index.P50), ms(q.Index.P99), q.Index.Errors, q.Index.Ops)
+		fmt.Fprintf(tw, "%s\tWithinScan (full scan), the first %d of the boxes\t%.2f queries/s\tp50 %s\tp99 %s\t%d/%d\n",
+			BuildingsProtocol, q.ScanBoxes, q.Scan.OpsPerSec, ms(q.Scan.P50), ms(q.Scan.P99), q.Scan.Errors, q.Scan.Ops)
+		same := fmt.Sprintf("results identical on %d/%d compared", q.Compared-q.Mismatches, q.Compared)
+		if q.Mismatches > 0 {
+			same = fmt.Sprintf("RESULTS DIFFER on %d/%d compared", q.Mismatches, q.Compared)
+		}
+		fmt.Fprintf(tw, "%s\tratio scan/index (speed-up)\tx%.0f on the same %d boxes\tp50 x%.0f\tp99 x%.0f\t%s\n",
+			BuildingsProtocol, q.SpeedupSameBoxes(), q.ScanBoxes, q.SpeedupP50(), q.SpeedupP99(), same)
+	}
+	if g := r.Geocode; g != nil {
+		for _, m := range []struct {
+			workers int
+			res     Result
+		}{{1, g.Single}, {g.Workers, g.Concurrent}} {
+			fmt.Fprintf(tw, "%s\tspatial.Service.ReverseGeocode k=%d, %d addresses, %s\t%.0f ops/s\tp50 %s\tp99 %s\t%d/%d\n",
+				GeocodeProtocol, g.K, g.Addresses, callers(m.workers), m.res.OpsPerSec, ms(m.res.P50), ms(m.res.P99), m.res.Errors, m.res.Ops)
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -162,6 +207,22 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// callers says how many callers ran side by side.
+func callers(n int) string {
+	if n == 1 {
+		return "1 caller"
+	}
+	return fmt.Sprintf("%d callers", n)
+}
+
+// sizeMB formats a byte count in MB, "" when unknown.
+func sizeMB(n int64) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.0f MB on disk", float64(n)/1e6)
 }
 
 // ms formats d in milliseconds with enough digits for loopback latencies.
@@ -233,6 +294,63 @@ type jsonFeedLag struct {
 	Problem          string     `json:"problem,omitempty"`
 }
 
+type jsonList struct {
+	Filter        string     `json:"filter"`
+	PageSize      int        `json:"page_size"`
+	Workers       int        `json:"workers"`
+	Expected      int        `json:"expected_entities"`
+	Walked        int        `json:"walked_entities"`
+	Pages         jsonResult `json:"pages"`
+	Records       int64      `json:"records"`
+	RecordsPerSec float64    `json:"records_per_sec"`
+	PagesPerSec   float64    `json:"pages_per_sec"`
+	Check         string     `json:"check"`
+}
+
+type jsonBuildings struct {
+	Buildings        int        `json:"buildings"`
+	Batch            int        `json:"batch"`
+	LoadSec          float64    `json:"load_s"`
+	BuildingsPerSec  float64    `json:"load_buildings_per_sec"`
+	DBBytes          int64      `json:"db_bytes"`
+	Extent           [4]float64 `json:"extent_min_lon_min_lat_max_lon_max_lat"`
+	BoxMinM          float64    `json:"box_min_side_m"`
+	BoxMaxM          float64    `json:"box_max_side_m"`
+	Boxes            int        `json:"boxes"`
+	ScanBoxes        int        `json:"scan_boxes"`
+	PageSize         int        `json:"page_size"`
+	Index            jsonResult `json:"index"`
+	Scan             jsonResult `json:"scan"`
+	IndexOnScanBoxes jsonResult `json:"index_on_scan_boxes"`
+	SpeedupP50       float64    `json:"speedup_scan_index_p50"`
+	SpeedupP99       float64    `json:"speedup_scan_index_p99"`
+	SpeedupSameBoxes float64    `json:"speedup_scan_index_same_boxes"`
+	FoundPerBox      float64    `json:"index_buildings_per_box"`
+	FoundMax         int        `json:"index_buildings_max_box"`
+	Compared         int        `json:"result_sets_compared"`
+	Mismatches       int        `json:"result_sets_differing"`
+	FirstMismatch    string     `json:"first_mismatch,omitempty"`
+	Check            string     `json:"check"`
+}
+
+type jsonGeocode struct {
+	InProcess    bool       `json:"in_process_no_grpc"`
+	Addresses    int        `json:"addresses"`
+	Divisions    int        `json:"divisions"`
+	LoadWorkers  int        `json:"load_workers"`
+	LoadSec      float64    `json:"load_s"`
+	Extent       [4]float64 `json:"extent_min_lon_min_lat_max_lon_max_lat"`
+	K            int        `json:"k"`
+	MaxDistanceM float64    `json:"max_distance_m"`
+	Single       jsonResult `json:"one_caller"`
+	Concurrent   jsonResult `json:"concurrent"`
+	Workers      int        `json:"concurrent_callers"`
+	Answers      int64      `json:"answers"`
+	Full         int64      `json:"answers_with_k"`
+	Empty        int64      `json:"answers_empty"`
+	Check        string     `json:"check"`
+}
+
 type jsonReport struct {
 	Workers     int              `json:"workers"`
 	DurationSec float64          `json:"duration_s"`
@@ -245,6 +363,9 @@ type jsonReport struct {
 	Results     []jsonComparison `json:"results"`
 	Writes      []jsonWrites     `json:"writes"`
 	FeedLags    []jsonFeedLag    `json:"feed_lag"`
+	Lists       []jsonList       `json:"list"`
+	Buildings   *jsonBuildings   `json:"building_queries,omitempty"`
+	Geocode     *jsonGeocode     `json:"reverse_geocode,omitempty"`
 }
 
 // MarshalJSON writes the same figures as WriteTable, latencies in
@@ -260,7 +381,46 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	out := jsonReport{
 		Workers: r.Workers, DurationSec: r.Duration.Seconds(), WarmupSec: r.Warmup.Seconds(), Entities: r.Entities,
 		GOMAXPROCS: r.GOMAXPROCS, NumCPU: r.NumCPU, GoVersion: r.GoVersion, Notes: r.Notes,
-		Results: []jsonComparison{}, Writes: []jsonWrites{}, FeedLags: []jsonFeedLag{},
+		Results: []jsonComparison{}, Writes: []jsonWrites{}, FeedLags: []jsonFeedLag{}, Lists: []jsonList{},
+	}
+	check := func(err error) string {
+		if err != nil {
+			return "failed"
+		}
+		return "ok"
+	}
+	extent := func(b orb.Bound) [4]float64 { return [4]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]} }
+	for _, l := range r.Lists {
+		out.Lists = append(out.Lists, jsonList{
+			Filter: l.Filter, PageSize: l.PageSize, Workers: l.Workers, Expected: l.Expected, Walked: l.Walked,
+			Pages: conv(Measurement{Name: l.Name(), Result: l.Pages}), Records: l.Records,
+			RecordsPerSec: l.RecordsPerSec(), PagesPerSec: l.Pages.OpsPerSec, Check: check(l.Check()),
+		})
+	}
+	if q := r.Buildings; q != nil {
+		perBox := 0.0
+		if q.Index.Ops > 0 {
+			perBox = float64(q.Found) / float64(q.Index.Ops-q.Index.Errors)
+		}
+		out.Buildings = &jsonBuildings{
+			Buildings: q.Buildings, Batch: q.Batch, LoadSec: q.Load.Seconds(), BuildingsPerSec: q.BuildingsPerSecond, DBBytes: q.DBBytes,
+			Extent: extent(q.Extent), BoxMinM: q.BoxMinM, BoxMaxM: q.BoxMaxM, Boxes: q.Boxes, ScanBoxes: q.ScanBoxes, PageSize: q.PageSize,
+			Index:            conv(Measurement{Name: "Within (R*Tree index)", Result: q.Index}),
+			Scan:             conv(Measurement{Name: "WithinScan (full scan)", Result: q.Scan}),
+			IndexOnScanBoxes: conv(Measurement{Name: "Within (R*Tree index) on the scan's boxes", Result: q.IndexOnScanBoxes}),
+			SpeedupP50:       q.SpeedupP50(), SpeedupP99: q.SpeedupP99(), SpeedupSameBoxes: q.SpeedupSameBoxes(),
+			FoundPerBox: perBox, FoundMax: q.FoundMax, Compared: q.Compared, Mismatches: q.Mismatches, FirstMismatch: q.FirstMismatch,
+			Check: check(q.Check()),
+		}
+	}
+	if g := r.Geocode; g != nil {
+		out.Geocode = &jsonGeocode{
+			InProcess: true, Addresses: g.Addresses, Divisions: g.Divisions, LoadWorkers: g.LoadWorkers, LoadSec: g.Load.Seconds(),
+			Extent: extent(g.Extent), K: g.K, MaxDistanceM: g.MaxDistanceM,
+			Single:     conv(Measurement{Name: "spatial.Service.ReverseGeocode, 1 caller", Result: g.Single}),
+			Concurrent: conv(Measurement{Name: "spatial.Service.ReverseGeocode, " + callers(g.Workers), Result: g.Concurrent}),
+			Workers:    g.Workers, Answers: g.Answers, Full: g.Full, Empty: g.Empty, Check: check(g.Check()),
+		}
 	}
 	for _, c := range r.Comparisons {
 		check := "ok"

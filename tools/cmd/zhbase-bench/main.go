@@ -13,12 +13,21 @@
 //     writes to a plain table updated in place, and through the registry's
 //     own store (sqlstore, which also keeps search terms);
 //   - the change feed's delivery lag: a Feed.Watch watcher following the
-//     temporal table while writers update it.
+//     temporal table while writers update it;
+//   - List throughput: ListLegalEntities paged through the seeded entities
+//     over the real cluster's client, all and with a filter;
+//   - bounding-box queries on -buildings generated buildings (a million by
+//     default) bulk-loaded into a fresh SQLite file: the same random boxes
+//     through the building store's spatial index and through its full
+//     scan, results compared box by box;
+//   - reverse geocoding: spatial.Service.ReverseGeocode, in-process, over
+//     -addresses demo addresses.
 //
 // It prints ops/s, p50 and p99 of each and the ratios, as a table or with
 // -json as a JSON document, and exits non-zero when more than 1% of the
-// operations of any target fail or when the feed does not deliver every
-// committed write exactly once.
+// operations of any target fail, when the feed does not deliver every
+// committed write exactly once, when a List walk does not return the
+// entities seeded, or when the index and the scan disagree on a box.
 package main
 
 import (
@@ -61,6 +70,10 @@ type options struct {
 	json         bool
 	writeWorkers int
 	postgres     string
+	buildings    int
+	boxes        int
+	scanBoxes    int
+	addresses    int
 }
 
 func main() {
@@ -85,8 +98,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.json, "json", false, "print a JSON document instead of the table")
 	fs.IntVar(&o.writeWorkers, "write-workers", 4, "concurrent closed-loop writers per write target and for the feed-lag measurement")
 	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL DSN: also measure writes there, each target in a schema of its own (created and dropped); SQLite only when empty")
+	fs.IntVar(&o.buildings, "buildings", 1000000, "generated buildings bulk-loaded for the bounding-box queries (0 skips them; a million takes minutes)")
+	fs.IntVar(&o.boxes, "boxes", 500, "random boxes run through the buildings' spatial index")
+	fs.IntVar(&o.scanBoxes, "scan-boxes", 20, "of those, how many also run through the full scan (each reads every building)")
+	fs.IntVar(&o.addresses, "addresses", 100000, "demo addresses loaded for reverse geocoding (0 skips it)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: zhbase-bench [flags]\n\nMeasures zhbase's gRPC and REST reads against bare baselines on loopback, writes with\nhistory and change feed against a plain table, and the feed's delivery lag.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: zhbase-bench [flags]\n\nMeasures zhbase's gRPC and REST reads against bare baselines on loopback, List throughput,\nwrites with history and change feed against a plain table, the feed's delivery lag,\nbounding-box queries on generated buildings through the spatial index against a full\nscan, and reverse geocoding.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -106,16 +123,37 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-entities must be 1..100000, got %d", o.entities)
 	case o.writeWorkers < 1 || o.writeWorkers > 256:
 		return fmt.Errorf("-write-workers must be 1..256, got %d", o.writeWorkers)
+	case o.buildings < 0 || o.buildings > 5000000:
+		return fmt.Errorf("-buildings must be 0..5000000, got %d", o.buildings)
+	case o.boxes < 1 || o.boxes > 100000:
+		return fmt.Errorf("-boxes must be 1..100000, got %d", o.boxes)
+	case o.scanBoxes < 1 || o.scanBoxes > o.boxes || o.scanBoxes > 1000:
+		return fmt.Errorf("-scan-boxes must be 1..min(-boxes, 1000), got %d", o.scanBoxes)
+	case o.addresses < 0 || o.addresses > 1000000:
+		return fmt.Errorf("-addresses must be 0..1000000, got %d", o.addresses)
 	}
 
-	// Everything stops by itself: set-up, four read targets, per write
-	// backend three seeded write targets and the lag run, shutdown.
+	// Everything stops by itself: set-up, four read targets and two List
+	// targets, per write backend three seeded write targets and the lag
+	// run, the buildings' load and queries, the addresses' load and two
+	// geocoding targets, shutdown.
 	backends := time.Duration(1)
 	if o.postgres != "" {
 		backends = 2
 	}
-	budget := 5*time.Minute + 4*(o.warmup+o.duration)*2 +
+	budget := 5*time.Minute + 6*(o.warmup+o.duration)*2 +
 		backends*(5*time.Minute+(3*(o.warmup+o.duration)+o.duration+writeDrain)*2)
+	if o.buildings > 0 {
+		// A load of about 2,000 buildings/s given three times as long; a
+		// full scan of a million buildings takes seconds, give each a minute
+		// per million.
+		perMillion := time.Duration(o.buildings) * time.Minute / 1000000
+		budget += 5*time.Minute + time.Duration(o.buildings)*1500*time.Microsecond +
+			time.Duration(o.scanBoxes+1)*max(perMillion, time.Second) + time.Duration(o.boxes)*time.Second
+	}
+	if o.addresses > 0 {
+		budget += 5*time.Minute + time.Duration(o.addresses)*10*time.Millisecond + 2*(o.warmup+o.duration)*2
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -182,6 +220,20 @@ func measure(ctx context.Context, o options, progress io.Writer) (rep bench.Repo
 	}
 	if err := measureWrites(ctx, o, filepath.Join(dir, "writes"), &rep, logf); err != nil {
 		return rep, err
+	}
+	if o.buildings > 0 {
+		if err := measureBuildings(ctx, o, filepath.Join(dir, "buildings"), &rep, logf); err != nil {
+			return rep, err
+		}
+	} else {
+		rep.Notes = append(rep.Notes, bench.BuildingsProtocol+": not measured (-buildings 0)")
+	}
+	if o.addresses > 0 {
+		if err := measureGeocode(ctx, o, filepath.Join(dir, "spatial"), &rep, logf); err != nil {
+			return rep, err
+		}
+	} else {
+		rep.Notes = append(rep.Notes, bench.GeocodeProtocol+": not measured (-addresses 0)")
 	}
 	return rep, nil
 }
@@ -345,7 +397,7 @@ func measureReads(ctx context.Context, o options, dir string, tel *telemetry.Tel
 		fmt.Sprintf("load generator, clients and servers share one process and its %d CPUs; ops/s counts successful operations, latencies are those of successful operations", runtime.NumCPU()),
 		fmt.Sprintf("a target fails the run when more than %.0f%% of its operations fail", 100*bench.MaxErrorRate),
 	)
-	return nil
+	return measureList(ctx, o, registry, rep, logf)
 }
 
 // httpGet reads url to the end and fails on any status but 200.
