@@ -190,7 +190,10 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, string, error
 		if err != nil {
 			return nil, "", fmt.Errorf("scan: %w", err)
 		}
-		out = append(out, Hit{Version: v, Score: 0.8*float64(hits)/float64(len(terms)) + 0.1*float64(bonus)})
+		// Rounding can lift an exact match a hair above 1; the score is
+		// documented to lie in (0, 1].
+		score := min(1, 0.8*float64(hits)/float64(len(terms))+0.1*float64(bonus))
+		out = append(out, Hit{Version: v, Score: score})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, "", err

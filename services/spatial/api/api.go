@@ -40,10 +40,6 @@ func readMask(msg proto.Message, paths []string) ([]string, error) {
 	return paths, protomask.Check(msg, paths, "read_mask")
 }
 
-func point(validAt, knownAt *timestamppb.Timestamp, current bool) (history.Point, error) {
-	return apiconv.Point(validAt, knownAt, current)
-}
-
 func listQuery(pageSize int32, pageToken, filter, orderBy string, at history.Point, showRetired bool) spatial.ListQuery {
 	return spatial.ListQuery{Filter: filter, OrderBy: orderBy, PageSize: int(pageSize), PageToken: pageToken, At: at, ShowRetired: showRetired}
 }
@@ -72,7 +68,7 @@ func (h *Handler) GetDivision(ctx context.Context, req *spatialv1.GetDivisionReq
 	if err != nil {
 		return nil, err
 	}
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +108,7 @@ func (h *Handler) ListDivisions(ctx context.Context, req *spatialv1.ListDivision
 	if err != nil {
 		return nil, err
 	}
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +126,7 @@ func (h *Handler) ListDivisions(ctx context.Context, req *spatialv1.ListDivision
 }
 
 func (h *Handler) SearchDivisions(ctx context.Context, req *spatialv1.SearchDivisionsRequest) (*spatialv1.SearchDivisionsResponse, error) {
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +217,7 @@ func (h *Handler) GetAddress(ctx context.Context, req *spatialv1.GetAddressReque
 	if err != nil {
 		return nil, err
 	}
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +257,7 @@ func (h *Handler) ListAddresses(ctx context.Context, req *spatialv1.ListAddresse
 	if err != nil {
 		return nil, err
 	}
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +275,7 @@ func (h *Handler) ListAddresses(ctx context.Context, req *spatialv1.ListAddresse
 }
 
 func (h *Handler) SearchAddresses(ctx context.Context, req *spatialv1.SearchAddressesRequest) (*spatialv1.SearchAddressesResponse, error) {
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +351,7 @@ func (h *Handler) FindAddressesWithin(ctx context.Context, req *spatialv1.FindAd
 	if err != nil {
 		return nil, err
 	}
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +367,7 @@ func (h *Handler) FindAddressesWithin(ctx context.Context, req *spatialv1.FindAd
 }
 
 func (h *Handler) ReverseGeocode(ctx context.Context, req *spatialv1.ReverseGeocodeRequest) (*spatialv1.ReverseGeocodeResponse, error) {
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -410,7 +406,7 @@ func (h *Handler) GetFeature(ctx context.Context, req *spatialv1.GetFeatureReque
 	if err != nil {
 		return nil, err
 	}
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -453,7 +449,7 @@ func (h *Handler) ListFeatures(ctx context.Context, req *spatialv1.ListFeaturesR
 	if err != nil {
 		return nil, err
 	}
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -474,7 +470,7 @@ func (h *Handler) ListFeatures(ctx context.Context, req *spatialv1.ListFeaturesR
 }
 
 func (h *Handler) SearchFeatures(ctx context.Context, req *spatialv1.SearchFeaturesRequest) (*spatialv1.SearchFeaturesResponse, error) {
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -534,7 +530,7 @@ func (h *Handler) FindFeaturesWithin(ctx context.Context, req *spatialv1.FindFea
 	if err != nil {
 		return nil, err
 	}
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}
@@ -555,7 +551,7 @@ func (h *Handler) FindFeaturesWithin(ctx context.Context, req *spatialv1.FindFea
 }
 
 func (h *Handler) FindFeaturesContaining(ctx context.Context, req *spatialv1.FindFeaturesContainingRequest) (*spatialv1.FindFeaturesContainingResponse, error) {
-	at, err := point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
+	at, err := apiconv.Point(req.GetValidAt(), req.GetKnownAt(), req.GetCurrent())
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"math"
 	"strings"
 	"time"
 
@@ -424,7 +423,7 @@ func (c *collection[T, P]) Search(ctx context.Context, q spatial.SearchQuery) ([
 		}
 		// The kit's score is a sum of fractions that may round a hair
 		// above 1; the domain promises (0, 1].
-		out = append(out, spatial.Hit[P]{Record: rec, Score: math.Min(1, h.Score)})
+		out = append(out, spatial.Hit[P]{Record: rec, Score: h.Score})
 	}
 	return out, next, nil
 }
