@@ -40,7 +40,7 @@ func (s *Store) index(ctx context.Context, tx *store.Tx, bs []*building.Building
 	slices.SortFunc(owners, func(a, b []any) int {
 		return cmp.Or(strings.Compare(a[0].(string), b[0].(string)), strings.Compare(a[1].(string), b[1].(string)))
 	})
-	if err := insertRows(ctx, tx, `INSERT INTO building_owners (owner, id) VALUES `, "(?, ?)", owners, ""); err != nil {
+	if err := store.InsertRows(ctx, tx, `INSERT INTO building_owners (owner, id) VALUES `, "(?, ?)", owners, ""); err != nil {
 		return fmt.Errorf("index owners: %w", err)
 	}
 	if tx.Dialect() == store.Postgres {
@@ -49,7 +49,7 @@ func (s *Store) index(ctx context.Context, tx *store.Tx, bs []*building.Building
 			bd := b.Bound()
 			boxes[i] = []any{b.ID, bd.Min[0], bd.Min[1], bd.Max[0], bd.Max[1]}
 		}
-		err := insertRows(ctx, tx, `INSERT INTO building_boxes (id, box) VALUES `, "(?, box(point(?, ?), point(?, ?)))", boxes,
+		err := store.InsertRows(ctx, tx, `INSERT INTO building_boxes (id, box) VALUES `, "(?, box(point(?, ?), point(?, ?)))", boxes,
 			` ON CONFLICT (id) DO UPDATE SET box = EXCLUDED.box`)
 		if err != nil {
 			return fmt.Errorf("index footprints: %w", err)
@@ -65,7 +65,7 @@ func (s *Store) index(ctx context.Context, tx *store.Tx, bs []*building.Building
 		bd := b.Bound()
 		boxes[i] = []any{rids[i], bd.Min[0], bd.Max[0], bd.Min[1], bd.Max[1]}
 	}
-	if err := insertRows(ctx, tx, `INSERT OR REPLACE INTO building_rtree (rid, min_lon, max_lon, min_lat, max_lat) VALUES `, "(?, ?, ?, ?, ?)", boxes, ""); err != nil {
+	if err := store.InsertRows(ctx, tx, `INSERT OR REPLACE INTO building_rtree (rid, min_lon, max_lon, min_lat, max_lat) VALUES `, "(?, ?, ?, ?, ?)", boxes, ""); err != nil {
 		return fmt.Errorf("index footprints: %w", err)
 	}
 	return nil
@@ -86,7 +86,7 @@ func (s *Store) rowIDs(ctx context.Context, tx *store.Tx, bs []*building.Buildin
 			rids[i] = max + 1 + int64(i)
 			rows[i] = []any{rids[i], b.ID}
 		}
-		if err := insertRows(ctx, tx, `INSERT INTO building_spatial_ids (rid, id) VALUES `, "(?, ?)", rows, ""); err != nil {
+		if err := store.InsertRows(ctx, tx, `INSERT INTO building_spatial_ids (rid, id) VALUES `, "(?, ?)", rows, ""); err != nil {
 			return nil, fmt.Errorf("allocate spatial ids: %w", err)
 		}
 		return rids, nil
@@ -104,31 +104,6 @@ func (s *Store) rowIDs(ctx context.Context, tx *store.Tx, bs []*building.Buildin
 		}
 	}
 	return rids, nil
-}
-
-// maxParams bounds the placeholders of one statement, below both SQLite's
-// (32766) and PostgreSQL's (65535) limits.
-const maxParams = 30000
-
-// insertRows inserts rows with one statement per chunk: head, then row
-// (a parenthesised list of placeholders) once per row, then tail.
-func insertRows(ctx context.Context, tx *store.Tx, head, row string, rows [][]any, tail string) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	per := max(1, maxParams/len(rows[0]))
-	for start := 0; start < len(rows); start += per {
-		end := min(start+per, len(rows))
-		args := make([]any, 0, (end-start)*len(rows[0]))
-		for _, r := range rows[start:end] {
-			args = append(args, r...)
-		}
-		q := head + strings.TrimSuffix(strings.Repeat(row+", ", end-start), ", ") + tail
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Within returns the buildings matching the area: through the spatial

@@ -114,15 +114,19 @@ func (f *Feed) waiter() <-chan struct{} {
 // next takes the next sequence number. It must be the first write of a
 // transaction: on PostgreSQL the row lock it takes orders all writers, so
 // that sequence order is commit order and the feed has no gaps.
-func (f *Feed) next(ctx context.Context, tx *store.Tx) (int64, error) {
-	if _, err := tx.ExecContext(ctx, `UPDATE feed_head SET last_sequence = last_sequence + 1 WHERE id = 1`); err != nil {
-		return 0, fmt.Errorf("take sequence: %w", err)
+func (f *Feed) next(ctx context.Context, tx *store.Tx) (int64, error) { return f.take(ctx, tx, 1) }
+
+// take takes n consecutive sequence numbers and returns the first, under
+// the same rule as next.
+func (f *Feed) take(ctx context.Context, tx *store.Tx, n int) (int64, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE feed_head SET last_sequence = last_sequence + ? WHERE id = 1`, n); err != nil {
+		return 0, fmt.Errorf("take %d sequences: %w", n, err)
 	}
-	var n int64
-	if err := tx.QueryRowContext(ctx, `SELECT last_sequence FROM feed_head WHERE id = 1`).Scan(&n); err != nil {
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT last_sequence FROM feed_head WHERE id = 1`).Scan(&last); err != nil {
 		return 0, fmt.Errorf("read sequence: %w", err)
 	}
-	return n, nil
+	return last - int64(n) + 1, nil
 }
 
 // Head is the last committed sequence.

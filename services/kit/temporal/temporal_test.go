@@ -379,3 +379,34 @@ func TestConsumerReplicaConverges(t *testing.T) {
 		}
 	})
 }
+
+func TestCreateManyWritesWhatCreateWrites(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := openThings(t, db)
+		if _, err := s.Create(ctx, "a", doc("one"), day("2024-01-01")); err != nil {
+			t.Fatal(err)
+		}
+		vs, err := s.CreateMany(ctx, []temporal.NewRecord{{Key: "c", Doc: doc("three")}, {Key: "b", Doc: doc("two"), EffectiveFrom: day("2024-02-01")}}, nil)
+		if err != nil || len(vs) != 2 || vs[0].Sequence != 2 || vs[1].Sequence != 3 {
+			t.Fatalf("CreateMany = %+v, %v", vs, err)
+		}
+		v, _, err := s.Get(ctx, "b", temporal.Point{ValidAt: day("2024-03-01")})
+		if err != nil || label(t, v) != "two" || v.Action != temporal.Created || v.Version != 1 {
+			t.Fatalf("Get(b) = %+v, %v", v, err)
+		}
+		cs, err := s.Feed().Changes(ctx, 0, 0, 10)
+		if err != nil || len(cs) != 3 || cs[1].Key != "c" || cs[2].Key != "b" {
+			t.Fatalf("changes = %+v, %v", cs, err)
+		}
+		if _, err := s.CreateMany(ctx, []temporal.NewRecord{{Key: "d", Doc: doc("x")}, {Key: "a", Doc: doc("again")}}, nil); !errors.Is(err, errs.ErrAlreadyExists) {
+			t.Fatalf("a batch with a taken key: %v", err)
+		}
+		if _, _, err := s.Get(ctx, "d", temporal.Point{}); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("a refused batch left d behind: %v", err)
+		}
+		if h, _ := s.Feed().Head(ctx); h != 3 {
+			t.Fatalf("a refused batch moved the feed head to %d", h)
+		}
+	})
+}
