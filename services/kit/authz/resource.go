@@ -69,7 +69,7 @@ var Metadata = map[string]bool{
 // Item is one catalogued data item of a resource.
 type Item struct {
 	// Path is the field's proto name, or parent.child for split fields.
-	Path string
+	Path     string
 	Personal bool
 }
 
@@ -114,4 +114,3 @@ func (r Resource) Items() []Item {
 	}
 	return out
 }
-
