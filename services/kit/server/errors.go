@@ -38,6 +38,24 @@ var errorTable = []struct {
 	{context.Canceled, codes.Canceled, "CANCELLED"},
 }
 
+// CodeOf is the code ToStatus gives err, without building the status or
+// logging anything: for interceptors (audit) that record outcomes before
+// the error reaches the caller.
+func CodeOf(err error) codes.Code {
+	if err == nil {
+		return codes.OK
+	}
+	if st, ok := status.FromError(err); ok {
+		return st.Code()
+	}
+	for _, e := range errorTable {
+		if errors.Is(err, e.err) {
+			return e.code
+		}
+	}
+	return codes.Internal
+}
+
 // ToStatus turns an error returned by a handler into the status sent to the
 // caller. Domain errors keep their message and gain an ErrorInfo (and
 // BadRequest field violations when invalid); anything unknown becomes

@@ -17,9 +17,10 @@ import (
 	"github.com/zhbase/zhbase/services/kit/errs"
 )
 
-// unaryInterceptor is the whole unary chain in one function, in this order:
-// log (sees the final code), recover (a panic becomes Internal), validate
-// (protovalidate rules from the proto), handle, map errors to statuses.
+// unaryInterceptor is the outermost link of the unary chain: log (sees the
+// final code), recover (a panic becomes Internal), then map errors to
+// statuses. Validation (protovalidate rules from the proto) is the
+// innermost link, validateUnary.
 func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	start := time.Now()
 	defer func() {
@@ -29,9 +30,6 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		}
 		s.logCall(ctx, info.FullMethod, start, err)
 	}()
-	if err := s.validate(req); err != nil {
-		return nil, ToStatus(ctx, s.log, info.FullMethod, err).Err()
-	}
 	resp, err = handler(ctx, req)
 	if err != nil {
 		return nil, ToStatus(ctx, s.log, info.FullMethod, err).Err()
@@ -49,10 +47,21 @@ func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Str
 		}
 		s.logCall(ctx, info.FullMethod, start, err)
 	}()
-	if err := handler(srv, &validatingStream{ServerStream: ss, s: s}); err != nil {
+	if err := handler(srv, ss); err != nil {
 		return ToStatus(ctx, s.log, info.FullMethod, err).Err()
 	}
 	return nil
+}
+
+func (s *Server) validateUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := s.validate(req); err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+func (s *Server) validateStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return handler(srv, &validatingStream{ServerStream: ss, s: s})
 }
 
 type validatingStream struct {

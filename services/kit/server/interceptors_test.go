@@ -25,8 +25,12 @@ func TestUnaryInterceptor(t *testing.T) {
 
 	t.Run("a request breaking a proto rule never reaches the handler", func(t *testing.T) {
 		called := false
+		// The whole chain as the server runs it: log and recover outside,
+		// validation innermost.
 		_, err := s.unaryInterceptor(context.Background(), &legalentityv1.GetLegalEntityRequest{}, info,
-			func(ctx context.Context, req any) (any, error) { called = true; return nil, nil })
+			func(ctx context.Context, req any) (any, error) {
+				return s.validateUnary(ctx, req, info, func(ctx context.Context, req any) (any, error) { called = true; return nil, nil })
+			})
 		if status.Code(err) != codes.InvalidArgument || called {
 			t.Fatalf("err = %v, handler called = %v", err, called)
 		}

@@ -33,8 +33,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Creds secures the listener; plaintext when nil.
 	Creds credentials.TransportCredentials
-	// Extra interceptors run after the kit's own (inside logging, recovery
-	// and validation), e.g. authentication.
+	// Extra interceptors run inside the kit's logging and recovery and
+	// before its validation, e.g. authentication.
 	Unary  []grpc.UnaryServerInterceptor
 	Stream []grpc.StreamServerInterceptor
 }
@@ -61,8 +61,12 @@ func New(o Options) (*Server, error) {
 	s := &Server{health: health.NewServer(), log: log, validator: v}
 	opts := []grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
-		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{s.unaryInterceptor}, o.Unary...)...),
-		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{s.streamInterceptor}, o.Stream...)...),
+		// Extra interceptors (authentication, authorisation, audit) run
+		// inside logging and recovery but before validation, so that an
+		// unauthenticated caller learns nothing about the request rules and
+		// refused invalid calls are audited too.
+		grpc.ChainUnaryInterceptor(append(append([]grpc.UnaryServerInterceptor{s.unaryInterceptor}, o.Unary...), s.validateUnary)...),
+		grpc.ChainStreamInterceptor(append(append([]grpc.StreamServerInterceptor{s.streamInterceptor}, o.Stream...), s.validateStream)...),
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxSendMsgSize(MaxSendMsgSize),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveMinTime, PermitWithoutStream: true}),
