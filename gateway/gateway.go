@@ -25,6 +25,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/zhbase/zhbase/proto/openapi"
+	"github.com/zhbase/zhbase/services/kit/auth"
 	"github.com/zhbase/zhbase/services/kit/discovery"
 )
 
@@ -41,6 +42,13 @@ type Options struct {
 	Etcd   *clientv3.Client
 	Logger *slog.Logger
 	Routes []Route
+	// Authenticator checks the API keys and bearer tokens applications
+	// present; Signer signs the identity forwarded to the services.
+	Authenticator auth.Authenticator
+	Signer        *auth.Signer
+	// Dial adds options (transport credentials for mutual TLS) to every
+	// connection to a service.
+	Dial discovery.DialOptions
 }
 
 // Gateway is the REST facade.
@@ -49,13 +57,18 @@ type Gateway struct {
 	conns   []*grpc.ClientConn
 	health  map[string]healthpb.HealthClient
 	log     *slog.Logger
+	authn   auth.Authenticator
+	signer  *auth.Signer
 }
 
 // New dials every registry through etcd and builds the HTTP handler.
 // Connections are lazy: a registry that is not running yet makes its routes
 // answer 503 until it registers.
 func New(ctx context.Context, o Options) (*Gateway, error) {
-	g := &Gateway{health: map[string]healthpb.HealthClient{}, log: o.Logger}
+	if o.Authenticator == nil || o.Signer == nil {
+		return nil, errors.New("gateway: an authenticator and the cluster key are required")
+	}
+	g := &Gateway{health: map[string]healthpb.HealthClient{}, log: o.Logger, authn: o.Authenticator, signer: o.Signer}
 	mux := runtime.NewServeMux(
 		// HttpBody responses (GeoJSON) go out as their own content type;
 		// everything else is proto3 JSON.
@@ -65,9 +78,14 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}}),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
+		runtime.WithMetadata(g.forwardIdentity),
 	)
 	for _, r := range o.Routes {
-		conn, err := discovery.Dial(o.Etcd, r.Service, discovery.DialOptions{ProtoServices: []string{r.ProtoService}})
+		dopts := o.Dial
+		dopts.ProtoServices = []string{r.ProtoService}
+		dopts.Extra = append(dopts.Extra, grpc.WithPerRPCCredentials(auth.ServiceCredentials(o.Signer, "gateway")))
+		conn, err := discovery.Dial(o.Etcd, r.Service, dopts)
 		if err != nil {
 			g.Close()
 			return nil, err
@@ -80,7 +98,7 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 		g.health[r.ProtoService] = healthpb.NewHealthClient(conn)
 	}
 	h := http.NewServeMux()
-	h.Handle("/v1/", mux)
+	h.Handle("/v1/", g.authenticate(mux))
 	h.HandleFunc("GET /openapi.json", serveOpenAPI)
 	h.Handle("/docs/", v5emb.New("zhbase API", "/openapi.json", "/docs/"))
 	h.HandleFunc("GET /healthz", g.serveHealth)
@@ -106,10 +124,25 @@ func (g *Gateway) Close() error {
 }
 
 // incomingHeader forwards the headers the services need and no others.
+// Credentials stop here: services receive the verified identity instead.
 func incomingHeader(key string) (string, bool) {
 	switch k := strings.ToLower(key); k {
 	case "x-request-id", "traceparent", "tracestate":
 		return k, true
+	case "authorization", "x-api-key", auth.MDAssertion, auth.MDPurpose, auth.MDCaseReference:
+		return "", false
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
+
+// outgoingHeader turns the services' rate-limit metadata into the HTTP
+// headers clients expect.
+func outgoingHeader(key string) (string, bool) {
+	switch strings.ToLower(key) {
+	case "retry-after":
+		return "Retry-After", true
+	case "x-ratelimit-limit":
+		return "X-RateLimit-Limit", true
 	}
 	return runtime.DefaultHeaderMatcher(key)
 }

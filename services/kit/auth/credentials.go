@@ -17,6 +17,14 @@ func ServiceCredentials(s *Signer, service string) credentials.PerRPCCredentials
 	return &serviceCreds{signer: s, id: Identity{Service: service}}
 }
 
+// IdentityCredentials makes every call on a connection carry id, with its
+// purpose and case reference: for in-process tools that act for a
+// department, such as the demo data loader writing as each registry's
+// provider.
+func IdentityCredentials(s *Signer, id Identity) credentials.PerRPCCredentials {
+	return &serviceCreds{signer: s, id: id}
+}
+
 type serviceCreds struct {
 	signer *Signer
 	id     Identity
@@ -39,7 +47,14 @@ func (c *serviceCreds) GetRequestMetadata(ctx context.Context, _ ...string) (map
 	if now := time.Now(); c.cached == "" || now.After(c.renewAt) {
 		c.cached, c.renewAt = c.signer.Sign(c.id), now.Add(AssertionTTL/2)
 	}
-	return map[string]string{MDAssertion: c.cached}, nil
+	md := map[string]string{MDAssertion: c.cached}
+	if c.id.Purpose != "" {
+		md[MDPurpose] = EncodeDeclaration(c.id.Purpose)
+	}
+	if c.id.CaseReference != "" {
+		md[MDCaseReference] = EncodeDeclaration(c.id.CaseReference)
+	}
+	return md, nil
 }
 
 // RequireTransportSecurity is false: inside the cluster, plaintext is

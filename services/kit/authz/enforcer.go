@@ -160,18 +160,22 @@ func (e *Enforcer) admit(ctx context.Context, fullMethod string, req proto.Messa
 	return ctx, c, err
 }
 
+// refused keeps the enforcer's own reason for a refusal. Only these are
+// kept: a handler's error message may quote the request.
+func (c *call) refused(err error) {
+	msg := err.Error()
+	if st, ok := status.FromError(err); ok {
+		msg = st.Message()
+	}
+	c.entry.Detail = truncate(msg, 300)
+}
+
 // finish audits the call's outcome. A read that cannot be audited is
 // refused (no data leaves unrecorded); a write that was committed is
 // answered anyway, since refusing would hide an accepted write from its
 // author, and the gap is logged as an error.
 func (e *Enforcer) finish(ctx context.Context, c *call, err error) error {
 	c.entry.Code = server.CodeOf(err)
-	if err != nil && c.entry.Code != codes.Internal && c.entry.Code != codes.Unknown {
-		c.entry.Detail = truncate(status.Convert(err).Message(), 300)
-		if st, ok := status.FromError(err); !ok || st == nil {
-			c.entry.Detail = truncate(err.Error(), 300)
-		}
-	}
 	if c.viewer != nil {
 		for _, n := range c.viewer.names {
 			if len(c.entry.Resources) >= maxAuditNames {
@@ -203,6 +207,7 @@ func (e *Enforcer) Unary() grpc.UnaryServerInterceptor {
 		msg, _ := req.(proto.Message)
 		ctx, c, err := e.admit(ctx, info.FullMethod, msg)
 		if err != nil {
+			c.refused(err)
 			return nil, e.finish(ctx, c, err)
 		}
 		resp, err := handler(ctx, req)
@@ -231,9 +236,13 @@ func (e *Enforcer) Stream() grpc.StreamServerInterceptor {
 		if fs.call == nil {
 			// The handler never read a request (or reading failed):
 			// identify the caller for the record all the same.
-			_, fs.call, _ = e.admit(ss.Context(), info.FullMethod, nil)
-			if err == nil {
-				err = fs.admitErr
+			var aerr error
+			_, fs.call, aerr = e.admit(ss.Context(), info.FullMethod, nil)
+			if aerr != nil {
+				fs.call.refused(aerr)
+				if err == nil {
+					err = aerr
+				}
 			}
 		}
 		return e.finish(fs.ctx, fs.call, err)
@@ -261,6 +270,9 @@ func (s *filteringStream) RecvMsg(m any) error {
 	msg, _ := m.(proto.Message)
 	ctx, c, err := s.e.admit(s.ServerStream.Context(), s.method, msg)
 	s.ctx, s.call, s.admitErr = ctx, c, err
+	if err != nil {
+		c.refused(err)
+	}
 	return err
 }
 
