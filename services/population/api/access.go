@@ -32,7 +32,11 @@ func Resources(division AddressDivision) []authz.Resource {
 			},
 			NameReveals: "id_number",
 			MaskName: func(name string) string {
-				return population.PersonName(mask.IDNumber(strings.TrimPrefix(name, population.PersonCollection+"/")))
+				id := strings.TrimPrefix(name, population.PersonCollection+"/")
+				if strings.Contains(id, "*") {
+					return name // bulk reads mask it already
+				}
+				return population.PersonName(mask.IDNumber(id))
 			},
 			Division: func(ctx context.Context, m proto.Message) (string, error) {
 				return division(ctx, m.(*populationv1.Person).GetRegisteredAddress())
