@@ -23,7 +23,9 @@ import (
 // PolicyRevisionKey is the etcd key the exchange service bumps after every
 // change to departments, the catalogue or grants; registries watch it and
 // reload the access policy.
-const PolicyRevisionKey = "zhbase/exchange/policy-revision"
+// It lies outside zhbase/<service>/, where service discovery keeps the
+// endpoints.
+const PolicyRevisionKey = "zhbase-meta/policy-revision"
 
 // policyRefresh is how often the policy is reloaded without a signal, in
 // case a watch event was missed.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,7 @@ import (
 	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
 	populationv1 "github.com/zhbase/zhbase/proto/zhbase/population/v1"
 	spatialv1 "github.com/zhbase/zhbase/proto/zhbase/spatial/v1"
+	"github.com/zhbase/zhbase/services/kit/auth"
 	"github.com/zhbase/zhbase/services/kit/discovery"
 
 	"github.com/zhbase/zhbase/services/cluster"
@@ -62,10 +64,42 @@ func freeURL(t testing.TB) string {
 	return "http://" + l.Addr().String()
 }
 
-func baseConfig(dataDir string, targets ...string) cluster.Config {
+// baseConfig is a process of a test deployment whose processes share
+// dataDir (and its cluster key); chain names the process's audit chain.
+func baseConfig(dataDir, chain string, targets ...string) cluster.Config {
 	return cluster.Config{
 		Targets: targets, GRPCListen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", DataDir: dataDir,
 		EtcdLeaseTTL: 2 * time.Second, LogLevel: "info", LogFormat: "text", ShutdownTimeout: 5 * time.Second,
+		ClusterKeyFile: filepath.Join(dataDir, "cluster.key"), GenerateClusterKey: true,
+		AuditChain: chain, AuditRetention: 180 * 24 * time.Hour, AuditAnchorInterval: time.Second,
+		RateLimit: 10000, RateBurst: 10000,
+	}
+}
+
+// seed admits the demo departments and waits until p enforces their
+// catalogue and grants; it returns their API keys.
+func seed(t *testing.T, p *cluster.Process) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := demo.SeedExchange(ctx, p.Exchange())
+	if err != nil {
+		t.Fatalf("seed the exchange: %v", err)
+	}
+	waitPolicy(t, p)
+	return keys
+}
+
+// waitPolicy waits until p enforces the exchange's latest policy.
+func waitPolicy(t *testing.T, p *cluster.Process) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rev, err := p.Exchange().PolicyRevision(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitPolicy(ctx, rev); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -83,6 +117,21 @@ func start(t *testing.T, cfg cluster.Config, tel *telemetry.Telemetry, logs io.W
 type restResult struct {
 	code int
 	body map[string]any
+}
+
+// caller is who a REST call is made as: an API key and, for personal
+// data, a purpose and a case reference.
+type caller []string
+
+func as(key string) caller { return caller{"X-Api-Key", key} }
+
+func (c caller) with(purpose, caseRef string) caller {
+	return append(append(caller{}, c...), "Zhbase-Purpose", purpose, "Zhbase-Case-Reference", caseRef)
+}
+
+func (c caller) rest(t *testing.T, method, url, body string) restResult {
+	t.Helper()
+	return rest(t, method, url, body, c...)
 }
 
 func rest(t *testing.T, method, url, body string, header ...string) restResult {
@@ -141,13 +190,17 @@ func TestCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	dataDir := t.TempDir()
-	cfg := baseConfig(dataDir, "all")
+	cfg := baseConfig(dataDir, "a", "all")
 	cfg.EmbeddedEtcd, cfg.EtcdClientURL, cfg.EtcdPeerURL = true, freeURL(t), freeURL(t)
 	logsA := &syncBuffer{}
 	a := start(t, cfg, tel, logsA)
 	t.Cleanup(func() { _ = a.Stop(context.Background()) })
 	base := "http://" + a.HTTPAddr()
 	cli := a.Etcd()
+	keys := seed(t, a)
+	// The legal-entity registry's provider writes; any member reads.
+	scjgj := as(keys["scjgj"])
+	rest := scjgj.rest
 
 	entity := demo.LegalEntities(demo.DefaultSeed, 1)[0]
 	body, _ := protojson.Marshal(entity)
@@ -239,6 +292,7 @@ func TestCluster(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/legalentity/changes:watch?after_sequence=1", nil)
+		req.Header.Set("X-Api-Key", keys["scjgj"])
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -271,15 +325,15 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
-	t.Run("healthz reports every registry serving", func(t *testing.T) {
+	t.Run("healthz reports every service serving", func(t *testing.T) {
 		r := rest(t, "GET", base+"/healthz", "")
-		if services, _ := r.body["services"].(map[string]any); r.code != 200 || r.body["status"] != "SERVING" || len(services) != 5 {
+		if services, _ := r.body["services"].(map[string]any); r.code != 200 || r.body["status"] != "SERVING" || len(services) != 8 {
 			t.Fatalf("healthz: %d %v", r.code, r.body)
 		}
 	})
 
 	t.Run("the five registries hold a district whose references resolve", func(t *testing.T) {
-		clients, closeAll := registryClients(t, cli)
+		clients, closeAll := registryClients(t, cli, a)
 		defer closeAll()
 		// Loading goes through every cross-registry check over etcd:
 		// persons and households → addresses, buildings → addresses,
@@ -288,12 +342,14 @@ func TestCluster(t *testing.T) {
 		if err != nil || n.Addresses != 30 || n.Persons != 40 || n.Buildings != 20 || n.Reports == 0 {
 			t.Fatalf("load district: %+v, %v", n, err)
 		}
-		hh := rest(t, "GET", base+"/v1/households?page_size=1", "")
+		gaj := as(keys["gaj"]).with("户籍核查", "GA-1")
+		hh := gaj.rest(t, "GET", base+"/v1/households?page_size=1", "")
 		addr := hh.body["households"].([]any)[0].(map[string]any)["registeredAddress"].(string)
 		if r := rest(t, "GET", base+"/v1/"+addr, ""); r.code != 200 {
 			t.Fatalf("a household's address %s: %d %v", addr, r.code, r.body)
 		}
-		bs := rest(t, "GET", base+"/v1/buildings?page_size=20", "")
+		zjj := as(keys["zjj"])
+		bs := zjj.rest(t, "GET", base+"/v1/buildings?page_size=20", "")
 		var owned map[string]any
 		for _, b := range bs.body["buildings"].([]any) {
 			bm := b.(map[string]any)
@@ -317,22 +373,24 @@ func TestCluster(t *testing.T) {
 			}
 		}
 		missing := "legalEntities/" + demo.LegalEntities(99, 1)[0].GetUscc()
-		r := rest(t, "PATCH", base+"/v1/"+owned["name"].(string)+"?update_mask=owners", `{"owners":["`+missing+`"]}`)
+		r := zjj.rest(t, "PATCH", base+"/v1/"+owned["name"].(string)+"?update_mask=owners", `{"owners":["`+missing+`"]}`)
 		if r.code != 400 || !strings.Contains(fmt.Sprint(r.body["details"]), "does not exist") {
 			t.Fatalf("an owner that does not exist: %d %v", r.code, r.body)
 		}
-		r = rest(t, "PATCH", base+"/v1/"+owned["name"].(string)+"?update_mask=address", `{"address":"addresses/00000000-0000-4000-8000-000000000000"}`)
+		r = zjj.rest(t, "PATCH", base+"/v1/"+owned["name"].(string)+"?update_mask=address", `{"address":"addresses/00000000-0000-4000-8000-000000000000"}`)
 		if r.code != 400 || !strings.Contains(fmt.Sprint(r.body["details"]), "building.address") {
 			t.Fatalf("an address that does not exist: %d %v", r.code, r.body)
 		}
 	})
+
+	t.Run("access rules over the district", func(t *testing.T) { testAccess(t, base, keys, a) })
 
 	t.Run("etcd holds one key per instance and balances round-robin", func(t *testing.T) {
 		prefix := "zhbase/legalentity/"
 		if keys := etcdKeys(t, cli, prefix); len(keys) != 1 {
 			t.Fatalf("keys with one instance = %v", keys)
 		}
-		cfgB := baseConfig(dataDir, "legalentity") // same SQLite file: replicas share a database
+		cfgB := baseConfig(dataDir, "b", "legalentity") // same SQLite file: replicas share a database
 		cfgB.EtcdEndpoints = cli.Endpoints()
 		logsB := &syncBuffer{}
 		b := start(t, cfgB, tel, logsB)
@@ -369,7 +427,7 @@ func TestCluster(t *testing.T) {
 
 	t.Run("a killed instance drops out when its lease expires", func(t *testing.T) {
 		prefix := "zhbase/legalentity/"
-		cfgC := baseConfig(dataDir, "legalentity")
+		cfgC := baseConfig(dataDir, "c", "legalentity")
 		cfgC.EtcdEndpoints = cli.Endpoints()
 		c := start(t, cfgC, tel, io.Discard)
 		if keys := etcdKeys(t, cli, prefix); len(keys) != 2 {
@@ -391,12 +449,17 @@ func TestCluster(t *testing.T) {
 	})
 }
 
-// registryClients dials every registry through etcd.
-func registryClients(t *testing.T, cli *clientv3.Client) (demo.Clients, func()) {
+// registryClients dials every registry through etcd, each as its provider
+// department.
+func registryClients(t *testing.T, cli *clientv3.Client, p *cluster.Process) (demo.Clients, func()) {
 	t.Helper()
 	var conns []*grpc.ClientConn
 	dial := func(service, proto string) *grpc.ClientConn {
-		conn, err := discovery.Dial(cli, service, discovery.DialOptions{ProtoServices: []string{proto}})
+		provider := auth.Identity{Department: demo.Provider(service), Application: "loader", Purpose: "导入", CaseReference: "T-1"}
+		conn, err := discovery.Dial(cli, service, discovery.DialOptions{
+			ProtoServices: []string{proto},
+			Extra:         []grpc.DialOption{grpc.WithPerRPCCredentials(auth.IdentityCredentials(p.Signer(), provider))},
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

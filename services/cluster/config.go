@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/zhbase/zhbase/services/kit/mtls"
 )
 
 // Config is the whole configuration of one zhbase process. Every field has
@@ -32,11 +34,29 @@ type Config struct {
 	LogFormat       string
 	ShutdownTimeout time.Duration
 
+	// ClusterKeyFile holds the secret every process of the deployment
+	// shares to sign the identities that travel between them.
+	ClusterKeyFile string
+	// TLS enables mutual TLS between processes when set.
+	TLS mtls.Files
+	// AuditChain names this process's chain in the audit log; unique per
+	// process writing to one audit database.
+	AuditChain          string
+	AuditRetention      time.Duration
+	AuditAnchorInterval time.Duration
+	// RateLimit and RateBurst are a department's calls per second per
+	// process when the exchange sets no limit of its own.
+	RateLimit float64
+	RateBurst int
+
 	// Set by `zhbase up`, not by flags of `serve`.
-	EmbeddedEtcd  bool
-	EtcdClientURL string
-	EtcdPeerURL   string
-	ConfigFile    string
+	// GenerateClusterKey creates a cluster key under -data-dir when no key
+	// file is named.
+	GenerateClusterKey bool
+	EmbeddedEtcd       bool
+	EtcdClientURL      string
+	EtcdPeerURL        string
+	ConfigFile         string
 }
 
 // FlagSet declares cfg's flags on a new FlagSet named name.
@@ -55,8 +75,8 @@ func (cfg *Config) FlagSet(name string) *flag.FlagSet {
 	})
 	fs.DurationVar(&cfg.EtcdLeaseTTL, "etcd.lease-ttl", 10*time.Second, "TTL of the lease behind each registered endpoint")
 	fs.StringVar(&cfg.DataDir, "data-dir", "data", "directory of the SQLite databases")
-	for _, svc := range ServiceTargets() {
-		fs.Func(svc+".postgres-dsn", "PostgreSQL DSN of the "+svc+" registry (SQLite under -data-dir when empty)", func(s string) error {
+	for _, svc := range DatabaseComponents() {
+		fs.Func(svc+".postgres-dsn", "PostgreSQL DSN of the "+svc+" database (SQLite under -data-dir when empty)", func(s string) error {
 			if cfg.PostgresDSN == nil {
 				cfg.PostgresDSN = map[string]string{}
 			}
@@ -68,6 +88,15 @@ func (cfg *Config) FlagSet(name string) *flag.FlagSet {
 	fs.StringVar(&cfg.LogFormat, "log.format", "text", "text or json")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight calls may run on shutdown")
 	fs.StringVar(&cfg.ConfigFile, "config.file", "", "optional YAML file of flag values")
+	fs.StringVar(&cfg.ClusterKeyFile, "auth.cluster-key-file", "", "file holding the deployment's shared secret (at least 32 bytes) that signs identities between processes; required (zhbase up creates one in -data-dir)")
+	fs.StringVar(&cfg.TLS.Cert, "tls.cert-file", "", "this process's certificate (PEM) for mutual TLS between processes")
+	fs.StringVar(&cfg.TLS.Key, "tls.key-file", "", "the certificate's private key (PEM)")
+	fs.StringVar(&cfg.TLS.CA, "tls.ca-file", "", "the CA certificate (PEM) every process's certificate must chain to")
+	fs.StringVar(&cfg.AuditChain, "audit.chain", "", "name of this process's chain in the audit log (default: host name and gRPC port)")
+	fs.DurationVar(&cfg.AuditRetention, "audit.retention", 180*24*time.Hour, "how long audit records are kept (at least 180 days)")
+	fs.DurationVar(&cfg.AuditAnchorInterval, "audit.anchor-interval", 10*time.Second, "how often the audit chain's head is anchored in etcd")
+	fs.Float64Var(&cfg.RateLimit, "ratelimit.default-rps", 100, "a department's calls per second per process, unless the exchange sets its own")
+	fs.IntVar(&cfg.RateBurst, "ratelimit.default-burst", 200, "burst of calls above the default rate")
 	return fs
 }
 
@@ -178,6 +207,24 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		bad("log.format", "must be text or json, got %q", cfg.LogFormat)
+	}
+	if cfg.ClusterKeyFile == "" && cfg.GenerateClusterKey && cfg.DataDir != "" {
+		cfg.ClusterKeyFile = filepath.Join(cfg.DataDir, "cluster.key")
+	}
+	if cfg.ClusterKeyFile == "" {
+		bad("auth.cluster-key-file", "is required: every process of a deployment signs and checks identities with the same secret")
+	}
+	if cfg.TLS.Enabled() && (cfg.TLS.Cert == "" || cfg.TLS.Key == "" || cfg.TLS.CA == "") {
+		bad("tls.cert-file", "mutual TLS needs -tls.cert-file, -tls.key-file and -tls.ca-file together")
+	}
+	if cfg.AuditRetention < 180*24*time.Hour {
+		bad("audit.retention", "must be at least 180 days (4320h), got %s", cfg.AuditRetention)
+	}
+	if cfg.AuditAnchorInterval < time.Second {
+		bad("audit.anchor-interval", "must be at least 1s, got %s", cfg.AuditAnchorInterval)
+	}
+	if cfg.RateLimit <= 0 || cfg.RateBurst < 1 {
+		bad("ratelimit.default-rps", "rate and burst must be positive, got %g and %d", cfg.RateLimit, cfg.RateBurst)
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be positive, got %s", cfg.ShutdownTimeout)

@@ -25,7 +25,7 @@ func parse(t *testing.T, args []string, env map[string]string, file string) (Con
 func TestConfigPrecedenceIsFlagThenEnvironmentThenFileThenDefault(t *testing.T) {
 	file := "target: [legalentity]\nlog.level: warn\nhttp.listen-address: 127.0.0.1:7000\ndata-dir: /from/file\n"
 	env := map[string]string{"ZHBASE_LOG_LEVEL": "error", "ZHBASE_DATA_DIR": "/from/env"}
-	cfg, err := parse(t, []string{"-data-dir", "/from/flag"}, env, file)
+	cfg, err := parse(t, []string{"-data-dir", "/from/flag", "-auth.cluster-key-file", "/k"}, env, file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestConfigNamesEveryBadValue(t *testing.T) {
 	if err == nil {
 		t.Fatal("bad values were accepted")
 	}
-	for _, want := range []string{`-target: unknown target "nope"`, "-log.level", "-http.listen-address", "-etcd.lease-ttl"} {
+	for _, want := range []string{`-target: unknown target "nope"`, "-log.level", "-http.listen-address", "-etcd.lease-ttl", "-auth.cluster-key-file: is required"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
@@ -63,7 +63,7 @@ func TestConfigFileWithUnknownKeyIsRefused(t *testing.T) {
 }
 
 func TestPerRegistryPostgresDSNFlags(t *testing.T) {
-	cfg, err := parse(t, []string{"-target", "legalentity"}, map[string]string{"ZHBASE_LEGALENTITY_POSTGRES_DSN": "postgres://x@db/le"}, "")
+	cfg, err := parse(t, []string{"-target", "legalentity"}, map[string]string{"ZHBASE_LEGALENTITY_POSTGRES_DSN": "postgres://x@db/le", "ZHBASE_AUTH_CLUSTER_KEY_FILE": "/k"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

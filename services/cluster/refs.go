@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -11,7 +10,6 @@ import (
 	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
 	populationv1 "github.com/zhbase/zhbase/proto/zhbase/population/v1"
 	spatialv1 "github.com/zhbase/zhbase/proto/zhbase/spatial/v1"
-	"github.com/zhbase/zhbase/services/kit/discovery"
 	"github.com/zhbase/zhbase/services/kit/refs"
 )
 
@@ -62,33 +60,18 @@ var referenceLookups = map[string]struct {
 	}},
 }
 
-// startReferences dials, through etcd, every registry that holds referable
-// collections, so that registries can check references on write. The
-// connections are lazy: a registry that is not up yet makes checks fail as
-// unavailable, never pass.
+// startReferences sets up the reference checks registries make on write,
+// and the division lookups of division-scoped grants, over the process's
+// connections (lazy: a registry that is not up yet makes checks fail as
+// unavailable, never pass).
 func (p *Process) startReferences(ctx context.Context) (func(context.Context) error, error) {
-	conns := map[string]*grpc.ClientConn{}
 	reg := refs.Registry{}
 	for collection, l := range referenceLookups {
-		conn, ok := conns[l.service]
-		if !ok {
-			var err error
-			conn, err = discovery.Dial(p.cli, l.service, discovery.DialOptions{ProtoServices: []string{protoServiceOf(l.service)}})
-			if err != nil {
-				return nil, err
-			}
-			conns[l.service] = conn
-		}
-		reg[collection] = l.lookup(conn)
+		reg[collection] = l.lookup(p.conns[l.service])
 	}
 	p.refs = reg
-	return func(context.Context) error {
-		var errs []error
-		for _, c := range conns {
-			errs = append(errs, c.Close())
-		}
-		return errors.Join(errs...)
-	}, nil
+	p.resources = platformResources(newDivisionCache(p.conns["spatial"]).addressDivision)
+	return nil, nil
 }
 
 func protoServiceOf(service string) string {

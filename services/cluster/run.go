@@ -15,10 +15,18 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
+	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/zhbase/zhbase/gateway"
+	"github.com/zhbase/zhbase/services/audit"
+	auditapi "github.com/zhbase/zhbase/services/audit/api"
+	auditstore "github.com/zhbase/zhbase/services/audit/sqlstore"
+	"github.com/zhbase/zhbase/services/exchange"
+	"github.com/zhbase/zhbase/services/kit/auth"
+	"github.com/zhbase/zhbase/services/kit/authz"
 	"github.com/zhbase/zhbase/services/kit/discovery"
+	"github.com/zhbase/zhbase/services/kit/mtls"
 	"github.com/zhbase/zhbase/services/kit/refs"
 	"github.com/zhbase/zhbase/services/kit/server"
 	"github.com/zhbase/zhbase/services/kit/store"
@@ -48,6 +56,19 @@ type Process struct {
 	hlis net.Listener
 	regs []*discovery.Registration
 	refs refs.Checker
+
+	signer    *auth.Signer
+	tls       *mtls.Credentials
+	resources []authz.Resource
+	// conns are this process's connections to other services, by target.
+	conns    map[string]*grpc.ClientConn
+	policy   *policyWatcher
+	authn    auth.Authenticator
+	auditLog *audit.Log
+	auditDB  *store.DB
+	auditSt  *auditstore.Store
+	exchange *exchange.Service
+	bg       context.CancelFunc
 }
 
 // Start brings up the modules the configured targets need and returns once
@@ -69,15 +90,21 @@ func Start(ctx context.Context, cfg Config, o Options) (*Process, error) {
 	}
 	m := &p.mgr
 	m.add("telemetry", nil, p.startTelemetry)
+	m.add("auth", nil, p.startAuth)
 	m.add("etcd", nil, p.startEmbeddedEtcd)
 	m.add("etcd-client", []string{"etcd"}, p.startEtcdClient)
-	m.add("grpc-server", []string{"telemetry"}, p.startGRPCServer)
-	m.add("references", []string{"etcd-client"}, p.startReferences)
+	m.add("connections", []string{"etcd-client", "auth"}, p.startConnections)
+	m.add("references", []string{"connections"}, p.startReferences)
+	m.add("policy", []string{"connections"}, p.startPolicy)
+	m.add("audit-log", []string{"etcd-client"}, p.startAuditLog)
+	m.add("grpc-server", []string{"telemetry", "auth", "policy", "audit-log", "references"}, p.startGRPCServer)
 	for _, r := range registries {
 		m.add(r.name, []string{"grpc-server", "references"}, p.startRegistry(r))
 	}
+	m.add(ExchangeTarget, []string{"grpc-server", "connections"}, p.startExchange)
+	m.add(AuditTarget, []string{"grpc-server", "audit-log"}, p.startAuditService)
 	m.add("grpc-serve", append([]string{"grpc-server", "etcd-client"}, services...), p.serveGRPC(services))
-	m.add(GatewayTarget, []string{"etcd-client", "telemetry"}, p.startGateway)
+	m.add(GatewayTarget, []string{"etcd-client", "telemetry", "connections"}, p.startGateway)
 	httpDeps := []string{"telemetry"}
 	if gw {
 		httpDeps = append(httpDeps, GatewayTarget)
@@ -200,7 +227,24 @@ func (p *Process) startEtcdClient(ctx context.Context) (func(context.Context) er
 }
 
 func (p *Process) startGRPCServer(ctx context.Context) (func(context.Context) error, error) {
-	srv, err := server.New(server.Options{Logger: p.log})
+	e, err := authz.New(authz.Options{
+		Verifier:     &auth.Verifier{Signer: p.signer, Authenticator: p.authn},
+		Registries:   registryServices(),
+		Resources:    p.resources,
+		Policy:       p.policy,
+		Audit:        auditapi.Auditor{Log: p.auditLog},
+		DefaultRate:  p.cfg.RateLimit,
+		DefaultBurst: p.cfg.RateBurst,
+		Logger:       p.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	o := server.Options{Logger: p.log, Unary: []grpc.UnaryServerInterceptor{e.Unary()}, Stream: []grpc.StreamServerInterceptor{e.Stream()}}
+	if p.tls != nil {
+		o.Creds = p.tls.Server
+	}
+	srv, err := server.New(o)
 	if err != nil {
 		return nil, err
 	}
@@ -210,11 +254,7 @@ func (p *Process) startGRPCServer(ctx context.Context) (func(context.Context) er
 
 func (p *Process) startRegistry(r registry) func(ctx context.Context) (func(context.Context) error, error) {
 	return func(ctx context.Context) (func(context.Context) error, error) {
-		opts := store.Options{Name: r.name, SQLitePath: filepath.Join(p.cfg.DataDir, r.name+".db")}
-		if dsn := p.cfg.PostgresDSN[r.name]; dsn != "" {
-			opts.PostgresDSN = dsn
-		}
-		db, err := store.Open(ctx, opts)
+		db, err := p.openDB(ctx, r.name)
 		if err != nil {
 			return nil, err
 		}
@@ -277,8 +317,21 @@ func (p *Process) stopGRPC(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// openDB opens a component's database: PostgreSQL when its DSN is
+// configured, otherwise a SQLite file under the data directory.
+func (p *Process) openDB(ctx context.Context, component string) (*store.DB, error) {
+	opts := store.Options{Name: component, SQLitePath: filepath.Join(p.cfg.DataDir, component+".db")}
+	if dsn := p.cfg.PostgresDSN[component]; dsn != "" {
+		opts.PostgresDSN = dsn
+	}
+	return store.Open(ctx, opts)
+}
+
 func (p *Process) startGateway(ctx context.Context) (func(context.Context) error, error) {
-	gw, err := gateway.New(ctx, gateway.Options{Etcd: p.cli, Logger: p.log, Routes: gatewayRoutes()})
+	gw, err := gateway.New(ctx, gateway.Options{
+		Etcd: p.cli, Logger: p.log, Routes: gatewayRoutes(),
+		Authenticator: p.authn, Signer: p.signer, Dial: p.dialOptions(""),
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +371,7 @@ func (p *Process) localHealth(w http.ResponseWriter, r *http.Request) {
 	status := "SERVING"
 	code := http.StatusOK
 	if p.lis != nil {
-		conn, err := discovery.DialTarget(p.lis.Addr().String(), discovery.DialOptions{})
+		conn, err := discovery.DialTarget(p.lis.Addr().String(), p.dialOptions(""))
 		if err == nil {
 			defer conn.Close()
 			resp, herr := healthpb.NewHealthClient(conn).Check(r.Context(), &healthpb.HealthCheckRequest{})

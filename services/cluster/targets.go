@@ -7,11 +7,17 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/zhbase/zhbase/gateway"
+	auditv1 "github.com/zhbase/zhbase/proto/zhbase/audit/v1"
 	buildingv1 "github.com/zhbase/zhbase/proto/zhbase/building/v1"
 	economyv1 "github.com/zhbase/zhbase/proto/zhbase/economy/v1"
+	exchangev1 "github.com/zhbase/zhbase/proto/zhbase/exchange/v1"
 	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
 	populationv1 "github.com/zhbase/zhbase/proto/zhbase/population/v1"
 	spatialv1 "github.com/zhbase/zhbase/proto/zhbase/spatial/v1"
+	auditapi "github.com/zhbase/zhbase/services/audit/api"
+	exchangeapi "github.com/zhbase/zhbase/services/exchange/api"
+	subscriptionapi "github.com/zhbase/zhbase/services/exchange/subscription/api"
+	"github.com/zhbase/zhbase/services/kit/authz"
 
 	"github.com/zhbase/zhbase/services/building"
 	buildingapi "github.com/zhbase/zhbase/services/building/api"
@@ -41,7 +47,14 @@ type registry struct {
 	open         func(ctx context.Context, db *store.DB, srv *server.Server, refs refs.Checker) error
 	// rest registers the registry's REST routes on the gateway.
 	rest func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+	// resources describes its resource types for the catalogue and for
+	// authorisation; division tells the division of a resource of another
+	// registry (a person's registered address).
+	resources func(division divisionOf) []authz.Resource
 }
+
+// divisionOf tells the administrative division code of a resource.
+type divisionOf func(ctx context.Context, name string) (string, error)
 
 var registries = []registry{
 	{
@@ -55,7 +68,8 @@ var registries = []registry{
 			legalentityapi.Register(srv, legalentity.NewService(st))
 			return nil
 		},
-		rest: legalentityv1.RegisterLegalEntityServiceHandler,
+		rest:      legalentityv1.RegisterLegalEntityServiceHandler,
+		resources: func(_ divisionOf) []authz.Resource { return legalentityapi.Resources() },
 	},
 	{
 		name:         "population",
@@ -68,7 +82,8 @@ var registries = []registry{
 			populationapi.Register(srv, population.NewService(st, refs))
 			return nil
 		},
-		rest: populationv1.RegisterPopulationServiceHandler,
+		rest:      populationv1.RegisterPopulationServiceHandler,
+		resources: func(d divisionOf) []authz.Resource { return populationapi.Resources(populationapi.AddressDivision(d)) },
 	},
 	{
 		name:         "economy",
@@ -81,7 +96,8 @@ var registries = []registry{
 			economyapi.Register(srv, economy.NewService(st, refs))
 			return nil
 		},
-		rest: economyv1.RegisterEconomyServiceHandler,
+		rest:      economyv1.RegisterEconomyServiceHandler,
+		resources: func(_ divisionOf) []authz.Resource { return economyapi.Resources() },
 	},
 	{
 		name:         "spatial",
@@ -94,7 +110,8 @@ var registries = []registry{
 			spatialapi.Register(srv, spatial.NewService(st, refs))
 			return nil
 		},
-		rest: spatialv1.RegisterSpatialServiceHandler,
+		rest:      spatialv1.RegisterSpatialServiceHandler,
+		resources: func(_ divisionOf) []authz.Resource { return spatialapi.Resources() },
 	},
 	{
 		name:         "building",
@@ -107,30 +124,66 @@ var registries = []registry{
 			buildingapi.Register(srv, building.NewService(st, refs))
 			return nil
 		},
-		rest: buildingv1.RegisterBuildingServiceHandler,
+		rest:      buildingv1.RegisterBuildingServiceHandler,
+		resources: func(_ divisionOf) []authz.Resource { return buildingapi.Resources() },
 	},
 }
 
-// gatewayRoutes lists every registry for the REST facade.
+// platformResources lists every registry's resource types.
+func platformResources(division divisionOf) []authz.Resource {
+	var out []authz.Resource
+	for _, r := range registries {
+		out = append(out, r.resources(division)...)
+	}
+	return out
+}
+
+// registryServices maps every registry to its gRPC service.
+func registryServices() map[string]string {
+	out := map[string]string{}
+	for _, r := range registries {
+		out[r.name] = r.protoService
+	}
+	return out
+}
+
+// gatewayRoutes lists every service of the REST facade.
 func gatewayRoutes() []gateway.Route {
-	out := make([]gateway.Route, len(registries))
-	for i, r := range registries {
-		out[i] = gateway.Route{Service: r.name, ProtoService: r.protoService, Register: r.rest}
+	var out []gateway.Route
+	for _, r := range registries {
+		out = append(out, gateway.Route{Service: r.name, ProtoService: r.protoService, Register: r.rest})
 	}
-	return out
+	return append(out,
+		gateway.Route{Service: ExchangeTarget, ProtoService: exchangeapi.ServiceName, Register: exchangev1.RegisterExchangeServiceHandler},
+		gateway.Route{Service: ExchangeTarget, ProtoService: subscriptionapi.ServiceName, Register: exchangev1.RegisterSubscriptionServiceHandler},
+		gateway.Route{Service: AuditTarget, ProtoService: auditapi.ServiceName, Register: auditv1.RegisterAuditServiceHandler},
+	)
 }
 
-// GatewayTarget is the REST facade's target name.
-const GatewayTarget = "gateway"
+// Targets besides the registries.
+const (
+	// GatewayTarget is the REST facade.
+	GatewayTarget = "gateway"
+	// ExchangeTarget is the exchange platform: departments, credentials,
+	// the catalogue, grants, the access policy and subscriptions.
+	ExchangeTarget = "exchange"
+	// AuditTarget serves the audit log's search and verification.
+	AuditTarget = "audit"
+)
 
-// ServiceTargets lists the registry targets.
+// ServiceTargets lists the targets that serve gRPC: the registries, the
+// exchange and the audit service.
 func ServiceTargets() []string {
-	out := make([]string, len(registries))
-	for i, r := range registries {
-		out[i] = r.name
+	out := make([]string, 0, len(registries)+2)
+	for _, r := range registries {
+		out = append(out, r.name)
 	}
-	return out
+	return append(out, ExchangeTarget, AuditTarget)
 }
+
+// DatabaseComponents lists what owns a database: the registries, the
+// exchange and the audit log (written by every process that serves gRPC).
+func DatabaseComponents() []string { return ServiceTargets() }
 
 // AllTargets lists every target `all` stands for.
 func AllTargets() []string { return append(ServiceTargets(), GatewayTarget) }

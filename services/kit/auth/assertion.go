@@ -106,3 +106,6 @@ func (s *Signer) Verify(assertion string) (Identity, error) {
 		Service: c.Service, Admin: c.Admin,
 	}, nil
 }
+
+// Key returns the cluster key, for deriving keys of other purposes.
+func (s *Signer) Key() []byte { return append([]byte(nil), s.key...) }

@@ -316,7 +316,9 @@ func (e *Enforcer) authorize(ctx context.Context, id auth.Identity, m *Method, r
 		}
 		anyAccess = true
 		for path, item := range p.Resources[t].Items {
-			if item.Personal && (a.Visible[path] || len(a.Scoped[path]) > 0) {
+			// A provider manages its own items; a purpose is what another
+			// department must declare to read them.
+			if item.Personal && !a.Owned[path] && (a.Visible[path] || len(a.Scoped[path]) > 0) {
 				personal = append(personal, path)
 			}
 		}

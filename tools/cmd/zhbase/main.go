@@ -24,6 +24,7 @@ import (
 	populationv1 "github.com/zhbase/zhbase/proto/zhbase/population/v1"
 	spatialv1 "github.com/zhbase/zhbase/proto/zhbase/spatial/v1"
 	"github.com/zhbase/zhbase/services/cluster"
+	"github.com/zhbase/zhbase/services/kit/auth"
 	"github.com/zhbase/zhbase/services/kit/discovery"
 	"github.com/zhbase/zhbase/tools/demo"
 )
@@ -33,6 +34,8 @@ const usage = `zhbase — the base-data platform of Zhenhai District
 Usage:
   zhbase up [flags]                 run the whole platform on this machine
   zhbase serve -target=LIST [flags] run targets against an external etcd
+  zhbase audit verify [flags]       check the audit log's hash chains and anchors
+  zhbase audit search [flags]       search the audit log
   zhbase -list-targets              list the targets
 
 Run 'zhbase up -h' or 'zhbase serve -h' for the flags. Every flag can also
@@ -64,6 +67,8 @@ func run(args []string) error {
 		return serve(args[1:])
 	case "up":
 		return up(args[1:])
+	case "audit":
+		os.Exit(auditCommand(args[1:], os.Stdout, os.Stderr))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return nil
@@ -104,6 +109,7 @@ func up(args []string) error {
 	fs.IntVar(&size.LegalEntities, "demo.legal-entities", size.LegalEntities, "legal entities registered in the demo district")
 	fs.IntVar(&size.Buildings, "demo.buildings", size.Buildings, "buildings in the demo district")
 	cfg.Targets = []string{"all"}
+	cfg.GenerateClusterKey = true
 	if err := cfg.Parse(fs, args, os.Getenv); err != nil {
 		return err
 	}
@@ -114,7 +120,8 @@ func up(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := seedOnFirstStart(ctx, p, cfg, size); err != nil {
+	keys, err := seedOnFirstStart(ctx, p, cfg, size)
+	if err != nil {
 		_ = shutdown(p, cfg)
 		return err
 	}
@@ -128,22 +135,73 @@ zhbase is up.
   gRPC (reflection):  grpcurl -plaintext %[2]s list
   etcd:               %[3]s
   Data:               %[4]s
-  Credentials:        none yet; every caller is anonymous until departments and API keys arrive.
+
+Credentials (API keys of the demo departments' "demo" application; send one
+as X-Api-Key over REST or x-api-key over gRPC, and for personal data also
+Zhbase-Purpose and Zhbase-Case-Reference; kept in %[5]s):
+%[6]s
+  In the API docs page, press Authorize and paste a key.
 Press Ctrl-C to stop.
-`, base, p.GRPCAddr(), *etcdClient, cfg.DataDir)
+`, base, p.GRPCAddr(), *etcdClient, cfg.DataDir, filepath.Join(cfg.DataDir, credentialsFile), keys)
 	<-ctx.Done()
 	return shutdown(p, cfg)
 }
 
-// seedOnFirstStart loads the demo district through the registries' APIs
-// once per data directory; a marker file remembers that it has.
-func seedOnFirstStart(ctx context.Context, p *cluster.Process, cfg cluster.Config, size demo.Size) error {
+// credentialsFile keeps the demo departments' API keys (readable by the
+// operator only), so that every start can print them again.
+const credentialsFile = "demo-credentials.txt"
+
+// seedOnFirstStart, once per data directory, admits the demo departments
+// with their catalogue, grants and API keys, then loads the demo district
+// through the registries' APIs, each registry written by its provider
+// department. It returns the credentials table to print.
+func seedOnFirstStart(ctx context.Context, p *cluster.Process, cfg cluster.Config, size demo.Size) (string, error) {
+	credPath := filepath.Join(cfg.DataDir, credentialsFile)
+	if _, err := os.Stat(credPath); err != nil {
+		keys, err := demo.SeedExchange(ctx, p.Exchange())
+		if err != nil {
+			return "", fmt.Errorf("seed the exchange: %w", err)
+		}
+		var b strings.Builder
+		for _, d := range demo.Departments {
+			role := "member"
+			switch {
+			case d.Admin:
+				role = "admin"
+			case len(d.Provides) > 0:
+				role = "provides " + strings.Join(d.Provides, ", ")
+			case d.Division != "":
+				role = "subdistrict office, division " + d.Division
+			}
+			fmt.Fprintf(&b, "  %-6s %-58s %s\n         %s\n", d.Code, keys[d.Code], d.Name, role)
+		}
+		if err := os.WriteFile(credPath, []byte(b.String()), 0o600); err != nil {
+			return "", err
+		}
+	}
+	table, err := os.ReadFile(credPath)
+	if err != nil {
+		return "", err
+	}
 	marker := filepath.Join(cfg.DataDir, ".demo-seeded")
 	if _, err := os.Stat(marker); err == nil || size.Addresses == 0 {
-		return nil
+		return string(table), nil
+	}
+	rev, err := p.Exchange().PolicyRevision(ctx)
+	if err != nil {
+		return "", err
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := p.WaitPolicy(wctx, rev); err != nil {
+		return "", err
 	}
 	dial := func(service, protoService string) (*grpc.ClientConn, error) {
-		return discovery.Dial(p.Etcd(), service, discovery.DialOptions{ProtoServices: []string{protoService}})
+		provider := auth.Identity{Department: demo.Provider(service), Application: "demo-loader", Purpose: "演示数据导入", CaseReference: "demo"}
+		return discovery.Dial(p.Etcd(), service, discovery.DialOptions{
+			ProtoServices: []string{protoService},
+			Extra:         []grpc.DialOption{grpc.WithPerRPCCredentials(auth.IdentityCredentials(p.Signer(), provider))},
+		})
 	}
 	var c demo.Clients
 	for _, d := range []struct {
@@ -158,7 +216,7 @@ func seedOnFirstStart(ctx context.Context, p *cluster.Process, cfg cluster.Confi
 	} {
 		conn, err := dial(d.service, d.proto)
 		if err != nil {
-			return err
+			return "", err
 		}
 		defer conn.Close()
 		d.set(conn)
@@ -169,11 +227,11 @@ func seedOnFirstStart(ctx context.Context, p *cluster.Process, cfg cluster.Confi
 	fmt.Fprintln(os.Stderr, "loading the demo district (first start only)...")
 	n, err := demo.LoadDistrict(sctx, c, demo.DefaultSeed, size, func(s string) { fmt.Fprintln(os.Stderr, "  "+s) })
 	if err != nil {
-		return fmt.Errorf("load demo data: %w", err)
+		return "", fmt.Errorf("load demo data: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "demo district loaded in %s: %d addresses, %d persons, %d legal entities, %d buildings, %d reports\n",
 		time.Since(start).Round(time.Second), n.Addresses, n.Persons, n.LegalEntities, n.Buildings, n.Reports)
-	return os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o640)
+	return string(table), os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o640)
 }
 
 func shutdown(p *cluster.Process, cfg cluster.Config) error {
