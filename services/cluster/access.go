@@ -12,9 +12,9 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	exchangev1 "github.com/zhbase/zhbase/proto/zhbase/exchange/v1"
+	exchangeapi "github.com/zhbase/zhbase/services/exchange/api"
 	"github.com/zhbase/zhbase/services/kit/auth"
 	"github.com/zhbase/zhbase/services/kit/authz"
 	"github.com/zhbase/zhbase/services/kit/errs"
@@ -116,48 +116,8 @@ func (w *policyWatcher) load(ctx context.Context) error {
 		// An older answer (from a lagging replica) never replaces a newer one.
 		return nil
 	}
-	w.current.Store(policyFromProto(resp))
+	w.current.Store(exchangeapi.PolicyFromProto(resp).Rules())
 	return nil
-}
-
-func policyFromProto(ap *exchangev1.AccessPolicy) *authz.Policy {
-	p := &authz.Policy{
-		Revision:    ap.GetRevision(),
-		Departments: map[string]authz.Department{},
-		Resources:   map[protoreflect.FullName]authz.ResourcePolicy{},
-		Grants:      map[string][]authz.Grant{},
-	}
-	for _, d := range ap.GetDepartments() {
-		p.Departments[d.GetCode()] = authz.Department{
-			Code: d.GetCode(), Active: d.GetStatus() == exchangev1.DepartmentStatus_DEPARTMENT_STATUS_ACTIVE, Admin: d.GetAdmin(),
-			RatePerSecond: float64(d.GetRateLimit().GetRequestsPerSecond()), Burst: int(d.GetRateLimit().GetBurst()),
-		}
-	}
-	for _, r := range ap.GetResources() {
-		rp := authz.ResourcePolicy{Registry: r.GetRegistry(), Type: protoreflect.FullName(r.GetResourceType()), Provider: r.GetProviderDepartment(), Items: map[string]authz.ItemPolicy{}}
-		for _, it := range r.GetItems() {
-			rp.Items[it.GetPath()] = authz.ItemPolicy{Class: sharingClass(it.GetSharingClass()), Personal: it.GetPersonal(), Owner: r.GetProviderDepartment()}
-		}
-		p.Resources[rp.Type] = rp
-	}
-	for _, g := range ap.GetGrants() {
-		p.Grants[g.GetDepartment()] = append(p.Grants[g.GetDepartment()], authz.Grant{
-			Name: g.GetName(), Department: g.GetDepartment(), Type: protoreflect.FullName(g.GetResourceType()),
-			Items: g.GetItems(), Divisions: g.GetDivisions(),
-			Start: g.GetStartTime().AsTime(), Expire: g.GetExpireTime().AsTime(),
-		})
-	}
-	return p
-}
-
-func sharingClass(c exchangev1.SharingClass) authz.SharingClass {
-	switch c {
-	case exchangev1.SharingClass_SHARING_CLASS_UNCONDITIONAL:
-		return authz.Unconditional
-	case exchangev1.SharingClass_SHARING_CLASS_CONDITIONAL:
-		return authz.Conditional
-	}
-	return authz.NotShared
 }
 
 // bumpPolicyRevision tells every registry to reload the policy.

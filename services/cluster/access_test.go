@@ -156,6 +156,47 @@ func testAccess(t *testing.T, base string, keys map[string]string, p *cluster.Pr
 		})
 	}
 
+	t.Run("the metaservices list every method and what a department may call", func(t *testing.T) {
+		all := purpose("czj").rest(t, "GET", base+"/v1/methods", "")
+		methods, _ := all.body["methods"].([]any)
+		if all.code != 200 || len(methods) < 50 {
+			t.Fatalf("ListMethods: %d, %d methods", all.code, len(methods))
+		}
+		allowed := func(dep string) map[string]map[string]any {
+			r := purpose(dep).rest(t, "GET", base+"/v1/methods:allowed", "")
+			if r.code != 200 {
+				t.Fatalf("AllowedMethods as %s: %d %v", dep, r.code, r.body)
+			}
+			out := map[string]map[string]any{}
+			for _, m := range r.body["methods"].([]any) {
+				mm := m.(map[string]any)
+				name := field(mm, "method.name")
+				out[name[strings.LastIndexByte(name, '/')+1:]] = mm
+			}
+			return out
+		}
+		zbs := allowed("zbsjd")
+		if m, ok := zbs["GetPerson"]; !ok || m["purposeRequired"] != true || !strings.Contains(fmt.Sprint(m["access"]), "330211001000") {
+			t.Errorf("GetPerson for the 招宝山 office: %v", m)
+		}
+		if _, ok := zbs["CreatePerson"]; ok {
+			t.Error("the 招宝山 office may create persons")
+		}
+		czj := allowed("czj")
+		if _, ok := czj["GetPerson"]; ok {
+			t.Error("finance may read persons")
+		}
+		if m, ok := czj["GetReport"]; !ok || !strings.Contains(fmt.Sprint(m["access"]), "revenue") || strings.Contains(fmt.Sprint(m["access"]), "taxes_paid") {
+			t.Errorf("GetReport for finance: %v", m)
+		}
+		if _, ok := allowed("gaj")["CreatePerson"]; !ok {
+			t.Error("the provider may not create persons")
+		}
+		if r := purpose("czj").rest(t, "GET", base+"/v1/methods:allowed?department=departments/gaj", ""); r.code != 403 {
+			t.Errorf("a department asks about another: %d", r.code)
+		}
+	})
+
 	t.Run("unauthenticated and unknown callers are refused through REST", func(t *testing.T) {
 		if r := rest(t, "GET", base+"/v1/"+le, ""); r.code != 401 {
 			t.Fatalf("no key: %d", r.code)

@@ -30,6 +30,7 @@ import (
 	subscriptionapi "github.com/zhbase/zhbase/services/exchange/subscription/api"
 	subscriptionstore "github.com/zhbase/zhbase/services/exchange/subscription/sqlstore"
 	"github.com/zhbase/zhbase/services/kit/auth"
+	"github.com/zhbase/zhbase/services/kit/authz"
 	"github.com/zhbase/zhbase/services/kit/discovery"
 	"github.com/zhbase/zhbase/services/kit/mtls"
 )
@@ -213,8 +214,14 @@ func (p *Process) startExchange(ctx context.Context) (func(context.Context) erro
 		db.Close()
 		return nil, err
 	}
+	methods, err := authz.Methods(registryServices(), p.resources)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	svc, err := exchange.New(ctx, st, exchange.Options{
 		Resources: p.resources,
+		Methods:   methods,
 		OnPolicyChange: func(revision int64) {
 			if err := bumpPolicyRevision(context.Background(), p.cli, revision); err != nil {
 				p.log.Warn("policy change not signalled; registries reload within 30s", "error", err.Error())

@@ -3,6 +3,8 @@ package exchange
 import (
 	"time"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/zhbase/zhbase/services/kit/authz"
 )
 
@@ -81,4 +83,35 @@ func policyOf(s *Snapshot) *AccessPolicy {
 		})
 	}
 	return p
+}
+
+// Rules is the policy as the registries' enforcer applies it.
+func (p *AccessPolicy) Rules() *authz.Policy {
+	out := &authz.Policy{
+		Revision:    p.Revision,
+		Departments: map[string]authz.Department{},
+		Resources:   map[protoreflect.FullName]authz.ResourcePolicy{},
+		Grants:      map[string][]authz.Grant{},
+	}
+	for _, d := range p.Departments {
+		out.Departments[d.Code] = authz.Department{
+			Code: d.Code, Active: d.Active(), Admin: d.Admin,
+			RatePerSecond: float64(d.RateLimit.RequestsPerSecond), Burst: int(d.RateLimit.Burst),
+		}
+	}
+	for _, r := range p.Resources {
+		rp := authz.ResourcePolicy{Registry: r.Registry, Type: protoreflect.FullName(r.ResourceType), Provider: r.Provider, Items: map[string]authz.ItemPolicy{}}
+		for _, it := range r.Items {
+			// The provider provides every item of its resource.
+			rp.Items[it.Path] = authz.ItemPolicy{Class: it.Class, Personal: it.Personal, Owner: r.Provider}
+		}
+		out.Resources[rp.Type] = rp
+	}
+	for _, g := range p.Grants {
+		out.Grants[g.Department] = append(out.Grants[g.Department], authz.Grant{
+			Name: GrantName(g.ID), Department: g.Department, Type: protoreflect.FullName(g.ResourceType),
+			Items: g.Items, Divisions: g.Divisions, Start: g.StartTime, Expire: g.ExpireTime,
+		})
+	}
+	return out
 }

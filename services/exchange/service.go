@@ -28,6 +28,8 @@ type Options struct {
 	// every committed change to departments, the catalogue or grants (on
 	// the calling goroutine, after the commit).
 	OnPolicyChange func(revision int64)
+	// Methods are every registry method, for the metaservices.
+	Methods []authz.Method
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -41,13 +43,15 @@ type Service struct {
 	now      func() time.Time
 	onChange func(int64)
 	keys     *keyRing
+	methods  []authz.Method
 }
 
 // New returns the Service over st after bringing the catalogue in line
 // with o.Resources (see Store.SyncCatalogue) and making the first signing
 // key if there is none.
 func New(ctx context.Context, st Store, o Options) (*Service, error) {
-	s := &Service{store: st, now: o.Now, onChange: o.OnPolicyChange}
+	s := &Service{store: st, now: o.Now, onChange: o.OnPolicyChange, methods: o.Methods}
+	slices.SortFunc(s.methods, func(a, b authz.Method) int { return strings.Compare(a.FullMethod, b.FullMethod) })
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -562,7 +562,34 @@ func (h *Handler) GetAccessPolicy(ctx context.Context, _ *exchangev1.GetAccessPo
 	return PolicyToProto(p), nil
 }
 
-// PolicyToProto is the access policy as the API carries it.
+// PolicyFromProto is the inverse of PolicyToProto, for the registries that
+// load the policy over gRPC.
+func PolicyFromProto(m *exchangev1.AccessPolicy) *exchange.AccessPolicy {
+	p := &exchange.AccessPolicy{Revision: m.GetRevision()}
+	for _, d := range m.GetDepartments() {
+		p.Departments = append(p.Departments, &exchange.Department{
+			Code: d.GetCode(), Admin: d.GetAdmin(), Division: d.GetDivision(),
+			Status:    exchange.DepartmentStatus(strings.TrimPrefix(d.GetStatus().String(), "DEPARTMENT_STATUS_")),
+			RateLimit: exchange.RateLimit{RequestsPerSecond: d.GetRateLimit().GetRequestsPerSecond(), Burst: d.GetRateLimit().GetBurst()},
+		})
+	}
+	for _, r := range m.GetResources() {
+		pr := exchange.PolicyResource{Registry: r.GetRegistry(), ResourceType: r.GetResourceType(), Provider: r.GetProviderDepartment()}
+		for _, it := range r.GetItems() {
+			pr.Items = append(pr.Items, exchange.PolicyItem{Path: it.GetPath(), Class: sharingClassFromProto(it.GetSharingClass()), Personal: it.GetPersonal()})
+		}
+		p.Resources = append(p.Resources, pr)
+	}
+	for _, g := range m.GetGrants() {
+		p.Grants = append(p.Grants, exchange.PolicyGrant{
+			ID: strings.TrimPrefix(g.GetName(), "grants/"), Department: g.GetDepartment(), Registry: g.GetRegistry(), ResourceType: g.GetResourceType(),
+			Items: g.GetItems(), Divisions: g.GetDivisions(), StartTime: g.GetStartTime().AsTime(), ExpireTime: g.GetExpireTime().AsTime(),
+		})
+	}
+	return p
+}
+
+// PolicyToProto renders the access policy for GetAccessPolicy.
 func PolicyToProto(p *exchange.AccessPolicy) *exchangev1.AccessPolicy {
 	m := &exchangev1.AccessPolicy{Revision: p.Revision}
 	for _, d := range p.Departments {

@@ -1,6 +1,7 @@
 package authz_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -147,3 +148,49 @@ func legalEntityWithRepresentative() *legalentityv1.LegalEntity {
 }
 
 func mustClone[T proto.Message](m T) T { return proto.Clone(m).(T) }
+
+func TestAllowed(t *testing.T) {
+	p := testPolicy()
+	methods, err := authz.Methods(map[string]string{
+		"population":  "zhbase.population.v1.PopulationService",
+		"legalentity": "zhbase.legalentity.v1.LegalEntityService",
+	}, append(populationResources(), legalEntityResources()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := func(dep string) map[string]authz.Allowance {
+		out := map[string]authz.Allowance{}
+		for _, a := range p.Allowed(dep, methods, t0.Add(time.Hour)) {
+			out[a.Method.FullMethod[strings.LastIndexByte(a.Method.FullMethod, '/')+1:]] = a
+		}
+		return out
+	}
+	t.Run("the provider may write its resources, others may not", func(t *testing.T) {
+		if _, ok := allowed("gaj")["CreatePerson"]; !ok {
+			t.Error("provider may not create")
+		}
+		if _, ok := allowed("mzj")["CreatePerson"]; ok {
+			t.Error("a grant holder may create")
+		}
+	})
+	t.Run("a grant holder may read and must declare a purpose", func(t *testing.T) {
+		a, ok := allowed("mzj")["GetPerson"]
+		if !ok || !a.PurposeRequired || !a.Types[personType].Visible["display_name"] || a.Types[personType].Visible["phone"] {
+			t.Fatalf("GetPerson for mzj: %v %+v", ok, a)
+		}
+	})
+	t.Run("a department with no item of a resource may not read it", func(t *testing.T) {
+		p.Resources[personType].Items["status"] = authz.ItemPolicy{Class: authz.Conditional, Owner: "gaj"}
+		if _, ok := allowed("tjj")["GetPerson"]; ok {
+			t.Error("GetPerson allowed without any item")
+		}
+		if _, ok := allowed("tjj")["GetLegalEntity"]; !ok {
+			t.Error("GetLegalEntity refused despite unconditional items")
+		}
+	})
+	t.Run("methods carry their REST binding", func(t *testing.T) {
+		if got := allowed("gaj")["GetPerson"].Method.HTTP; got != "GET /v1/{name=persons/*}" {
+			t.Errorf("HTTP = %q", got)
+		}
+	})
+}

@@ -433,6 +433,58 @@ func (GrantState) EnumDescriptor() ([]byte, []int) {
 	return file_zhbase_exchange_v1_exchange_proto_rawDescGZIP(), []int{6}
 }
 
+// Whether a method reads or changes a registry.
+type MethodKind int32
+
+const (
+	MethodKind_METHOD_KIND_UNSPECIFIED MethodKind = 0
+	// Returns data, filtered to the caller's items.
+	MethodKind_METHOD_KIND_READ MethodKind = 1
+	// Changes data; only the items' provider may.
+	MethodKind_METHOD_KIND_WRITE MethodKind = 2
+)
+
+// Enum value maps for MethodKind.
+var (
+	MethodKind_name = map[int32]string{
+		0: "METHOD_KIND_UNSPECIFIED",
+		1: "METHOD_KIND_READ",
+		2: "METHOD_KIND_WRITE",
+	}
+	MethodKind_value = map[string]int32{
+		"METHOD_KIND_UNSPECIFIED": 0,
+		"METHOD_KIND_READ":        1,
+		"METHOD_KIND_WRITE":       2,
+	}
+)
+
+func (x MethodKind) Enum() *MethodKind {
+	p := new(MethodKind)
+	*p = x
+	return p
+}
+
+func (x MethodKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MethodKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_zhbase_exchange_v1_exchange_proto_enumTypes[7].Descriptor()
+}
+
+func (MethodKind) Type() protoreflect.EnumType {
+	return &file_zhbase_exchange_v1_exchange_proto_enumTypes[7]
+}
+
+func (x MethodKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MethodKind.Descriptor instead.
+func (MethodKind) EnumDescriptor() ([]byte, []int) {
+	return file_zhbase_exchange_v1_exchange_proto_rawDescGZIP(), []int{7}
+}
+
 // A department that has joined the exchange platform (准入单位).
 type Department struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3491,6 +3543,460 @@ func (x *PolicyGrant) GetExpireTime() *timestamppb.Timestamp {
 	return nil
 }
 
+type ListMethodsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMethodsRequest) Reset() {
+	*x = ListMethodsRequest{}
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMethodsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMethodsRequest) ProtoMessage() {}
+
+func (x *ListMethodsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMethodsRequest.ProtoReflect.Descriptor instead.
+func (*ListMethodsRequest) Descriptor() ([]byte, []int) {
+	return file_zhbase_exchange_v1_exchange_proto_rawDescGZIP(), []int{47}
+}
+
+type ListMethodsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Ordered by name.
+	Methods       []*Method `protobuf:"bytes,1,rep,name=methods,proto3" json:"methods,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMethodsResponse) Reset() {
+	*x = ListMethodsResponse{}
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMethodsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMethodsResponse) ProtoMessage() {}
+
+func (x *ListMethodsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMethodsResponse.ProtoReflect.Descriptor instead.
+func (*ListMethodsResponse) Descriptor() ([]byte, []int) {
+	return file_zhbase_exchange_v1_exchange_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ListMethodsResponse) GetMethods() []*Method {
+	if x != nil {
+		return x.Methods
+	}
+	return nil
+}
+
+// One method of a registry.
+type Method struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The full gRPC method, /zhbase.population.v1.PopulationService/GetPerson.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The registry's target name (population).
+	Registry string `protobuf:"bytes,2,opt,name=registry,proto3" json:"registry,omitempty"`
+	// The REST binding, "GET /v1/{name=persons/*}".
+	HttpRule string `protobuf:"bytes,3,opt,name=http_rule,json=httpRule,proto3" json:"http_rule,omitempty"`
+	// Whether it reads or changes the registry.
+	Kind MethodKind `protobuf:"varint,4,opt,name=kind,proto3,enum=zhbase.exchange.v1.MethodKind" json:"kind,omitempty"`
+	// The resource types it reads or writes (zhbase.population.v1.Person).
+	ResourceTypes []string `protobuf:"bytes,5,rep,name=resource_types,json=resourceTypes,proto3" json:"resource_types,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Method) Reset() {
+	*x = Method{}
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Method) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Method) ProtoMessage() {}
+
+func (x *Method) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Method.ProtoReflect.Descriptor instead.
+func (*Method) Descriptor() ([]byte, []int) {
+	return file_zhbase_exchange_v1_exchange_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *Method) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Method) GetRegistry() string {
+	if x != nil {
+		return x.Registry
+	}
+	return ""
+}
+
+func (x *Method) GetHttpRule() string {
+	if x != nil {
+		return x.HttpRule
+	}
+	return ""
+}
+
+func (x *Method) GetKind() MethodKind {
+	if x != nil {
+		return x.Kind
+	}
+	return MethodKind_METHOD_KIND_UNSPECIFIED
+}
+
+func (x *Method) GetResourceTypes() []string {
+	if x != nil {
+		return x.ResourceTypes
+	}
+	return nil
+}
+
+type AllowedMethodsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The department asked about, `departments/{code}`; the caller's own
+	// when empty. Only an admin department may ask about another.
+	Department    string `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AllowedMethodsRequest) Reset() {
+	*x = AllowedMethodsRequest{}
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AllowedMethodsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AllowedMethodsRequest) ProtoMessage() {}
+
+func (x *AllowedMethodsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AllowedMethodsRequest.ProtoReflect.Descriptor instead.
+func (*AllowedMethodsRequest) Descriptor() ([]byte, []int) {
+	return file_zhbase_exchange_v1_exchange_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *AllowedMethodsRequest) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+type AllowedMethodsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The department the answer is for, `departments/{code}`.
+	Department string `protobuf:"bytes,1,opt,name=department,proto3" json:"department,omitempty"`
+	// The methods it may call now, ordered by name.
+	Methods       []*AllowedMethod `protobuf:"bytes,2,rep,name=methods,proto3" json:"methods,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AllowedMethodsResponse) Reset() {
+	*x = AllowedMethodsResponse{}
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AllowedMethodsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AllowedMethodsResponse) ProtoMessage() {}
+
+func (x *AllowedMethodsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AllowedMethodsResponse.ProtoReflect.Descriptor instead.
+func (*AllowedMethodsResponse) Descriptor() ([]byte, []int) {
+	return file_zhbase_exchange_v1_exchange_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *AllowedMethodsResponse) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *AllowedMethodsResponse) GetMethods() []*AllowedMethod {
+	if x != nil {
+		return x.Methods
+	}
+	return nil
+}
+
+// A method a department may call, and what it sees or writes through it.
+type AllowedMethod struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Method *Method                `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// Per resource type the method touches.
+	Access []*ResourceAccess `protobuf:"bytes,2,rep,name=access,proto3" json:"access,omitempty"`
+	// Reads that return personal items the department does not provide need
+	// a purpose (Zhbase-Purpose) and a case reference (Zhbase-Case-Reference).
+	PurposeRequired bool `protobuf:"varint,3,opt,name=purpose_required,json=purposeRequired,proto3" json:"purpose_required,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *AllowedMethod) Reset() {
+	*x = AllowedMethod{}
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AllowedMethod) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AllowedMethod) ProtoMessage() {}
+
+func (x *AllowedMethod) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AllowedMethod.ProtoReflect.Descriptor instead.
+func (*AllowedMethod) Descriptor() ([]byte, []int) {
+	return file_zhbase_exchange_v1_exchange_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *AllowedMethod) GetMethod() *Method {
+	if x != nil {
+		return x.Method
+	}
+	return nil
+}
+
+func (x *AllowedMethod) GetAccess() []*ResourceAccess {
+	if x != nil {
+		return x.Access
+	}
+	return nil
+}
+
+func (x *AllowedMethod) GetPurposeRequired() bool {
+	if x != nil {
+		return x.PurposeRequired
+	}
+	return false
+}
+
+// A department's access to one resource type.
+type ResourceAccess struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ResourceType string                 `protobuf:"bytes,1,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
+	// Items visible in every object.
+	VisibleItems []string `protobuf:"bytes,2,rep,name=visible_items,json=visibleItems,proto3" json:"visible_items,omitempty"`
+	// Items visible only in objects of some divisions (division-scoped
+	// grants).
+	ScopedItems []*ScopedItem `protobuf:"bytes,3,rep,name=scoped_items,json=scopedItems,proto3" json:"scoped_items,omitempty"`
+	// Items the department provides, and may write.
+	WritableItems []string `protobuf:"bytes,4,rep,name=writable_items,json=writableItems,proto3" json:"writable_items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceAccess) Reset() {
+	*x = ResourceAccess{}
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceAccess) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceAccess) ProtoMessage() {}
+
+func (x *ResourceAccess) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceAccess.ProtoReflect.Descriptor instead.
+func (*ResourceAccess) Descriptor() ([]byte, []int) {
+	return file_zhbase_exchange_v1_exchange_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *ResourceAccess) GetResourceType() string {
+	if x != nil {
+		return x.ResourceType
+	}
+	return ""
+}
+
+func (x *ResourceAccess) GetVisibleItems() []string {
+	if x != nil {
+		return x.VisibleItems
+	}
+	return nil
+}
+
+func (x *ResourceAccess) GetScopedItems() []*ScopedItem {
+	if x != nil {
+		return x.ScopedItems
+	}
+	return nil
+}
+
+func (x *ResourceAccess) GetWritableItems() []string {
+	if x != nil {
+		return x.WritableItems
+	}
+	return nil
+}
+
+// An item visible in objects of the listed divisions only.
+type ScopedItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Path  string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// Division codes (GB/T 2260 or 12-digit statistical codes).
+	Divisions     []string `protobuf:"bytes,2,rep,name=divisions,proto3" json:"divisions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScopedItem) Reset() {
+	*x = ScopedItem{}
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScopedItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScopedItem) ProtoMessage() {}
+
+func (x *ScopedItem) ProtoReflect() protoreflect.Message {
+	mi := &file_zhbase_exchange_v1_exchange_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScopedItem.ProtoReflect.Descriptor instead.
+func (*ScopedItem) Descriptor() ([]byte, []int) {
+	return file_zhbase_exchange_v1_exchange_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ScopedItem) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *ScopedItem) GetDivisions() []string {
+	if x != nil {
+		return x.Divisions
+	}
+	return nil
+}
+
 var File_zhbase_exchange_v1_exchange_proto protoreflect.FileDescriptor
 
 const file_zhbase_exchange_v1_exchange_proto_rawDesc = "" +
@@ -3756,7 +4262,38 @@ const file_zhbase_exchange_v1_exchange_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12;\n" +
 	"\vexpire_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime*t\n" +
+	"expireTime\"\x14\n" +
+	"\x12ListMethodsRequest\"K\n" +
+	"\x13ListMethodsResponse\x124\n" +
+	"\amethods\x18\x01 \x03(\v2\x1a.zhbase.exchange.v1.MethodR\amethods\"\xb0\x01\n" +
+	"\x06Method\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bregistry\x18\x02 \x01(\tR\bregistry\x12\x1b\n" +
+	"\thttp_rule\x18\x03 \x01(\tR\bhttpRule\x122\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x1e.zhbase.exchange.v1.MethodKindR\x04kind\x12%\n" +
+	"\x0eresource_types\x18\x05 \x03(\tR\rresourceTypes\"@\n" +
+	"\x15AllowedMethodsRequest\x12'\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x182R\n" +
+	"department\"u\n" +
+	"\x16AllowedMethodsResponse\x12\x1e\n" +
+	"\n" +
+	"department\x18\x01 \x01(\tR\n" +
+	"department\x12;\n" +
+	"\amethods\x18\x02 \x03(\v2!.zhbase.exchange.v1.AllowedMethodR\amethods\"\xaa\x01\n" +
+	"\rAllowedMethod\x122\n" +
+	"\x06method\x18\x01 \x01(\v2\x1a.zhbase.exchange.v1.MethodR\x06method\x12:\n" +
+	"\x06access\x18\x02 \x03(\v2\".zhbase.exchange.v1.ResourceAccessR\x06access\x12)\n" +
+	"\x10purpose_required\x18\x03 \x01(\bR\x0fpurposeRequired\"\xc4\x01\n" +
+	"\x0eResourceAccess\x12#\n" +
+	"\rresource_type\x18\x01 \x01(\tR\fresourceType\x12#\n" +
+	"\rvisible_items\x18\x02 \x03(\tR\fvisibleItems\x12A\n" +
+	"\fscoped_items\x18\x03 \x03(\v2\x1e.zhbase.exchange.v1.ScopedItemR\vscopedItems\x12%\n" +
+	"\x0ewritable_items\x18\x04 \x03(\tR\rwritableItems\">\n" +
+	"\n" +
+	"ScopedItem\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1c\n" +
+	"\tdivisions\x18\x02 \x03(\tR\tdivisions*t\n" +
 	"\x10DepartmentStatus\x12!\n" +
 	"\x1dDEPARTMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18DEPARTMENT_STATUS_ACTIVE\x10\x01\x12\x1f\n" +
@@ -3795,7 +4332,12 @@ const file_zhbase_exchange_v1_exchange_proto_rawDesc = "" +
 	"\x14GRANT_STATE_APPROVED\x10\x02\x12\x18\n" +
 	"\x14GRANT_STATE_REJECTED\x10\x03\x12\x17\n" +
 	"\x13GRANT_STATE_REVOKED\x10\x04\x12\x17\n" +
-	"\x13GRANT_STATE_EXPIRED\x10\x052\xaa\x1a\n" +
+	"\x13GRANT_STATE_EXPIRED\x10\x05*V\n" +
+	"\n" +
+	"MethodKind\x12\x1b\n" +
+	"\x17METHOD_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10METHOD_KIND_READ\x10\x01\x12\x15\n" +
+	"\x11METHOD_KIND_WRITE\x10\x022\xa6\x1c\n" +
 	"\x0fExchangeService\x12\x84\x01\n" +
 	"\x10CreateDepartment\x12+.zhbase.exchange.v1.CreateDepartmentRequest\x1a\x1e.zhbase.exchange.v1.Department\"#\x82\xd3\xe4\x93\x02\x1d:\n" +
 	"department\"\x0f/v1/departments\x12{\n" +
@@ -3826,7 +4368,9 @@ const file_zhbase_exchange_v1_exchange_proto_rawDesc = "" +
 	"\fApproveGrant\x12'.zhbase.exchange.v1.ApproveGrantRequest\x1a\x19.zhbase.exchange.v1.Grant\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/{name=grants/*}:approve\x12w\n" +
 	"\vRejectGrant\x12&.zhbase.exchange.v1.RejectGrantRequest\x1a\x19.zhbase.exchange.v1.Grant\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/{name=grants/*}:reject\x12w\n" +
 	"\vRevokeGrant\x12&.zhbase.exchange.v1.RevokeGrantRequest\x1a\x19.zhbase.exchange.v1.Grant\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/{name=grants/*}:revoke\x12y\n" +
-	"\x0fGetAccessPolicy\x12*.zhbase.exchange.v1.GetAccessPolicyRequest\x1a .zhbase.exchange.v1.AccessPolicy\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/accessPolicyB>Z<github.com/zhbase/zhbase/proto/zhbase/exchange/v1;exchangev1b\x06proto3"
+	"\x0fGetAccessPolicy\x12*.zhbase.exchange.v1.GetAccessPolicyRequest\x1a .zhbase.exchange.v1.AccessPolicy\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/accessPolicy\x12s\n" +
+	"\vListMethods\x12&.zhbase.exchange.v1.ListMethodsRequest\x1a'.zhbase.exchange.v1.ListMethodsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/methods\x12\x84\x01\n" +
+	"\x0eAllowedMethods\x12).zhbase.exchange.v1.AllowedMethodsRequest\x1a*.zhbase.exchange.v1.AllowedMethodsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/methods:allowedB>Z<github.com/zhbase/zhbase/proto/zhbase/exchange/v1;exchangev1b\x06proto3"
 
 var (
 	file_zhbase_exchange_v1_exchange_proto_rawDescOnce sync.Once
@@ -3840,8 +4384,8 @@ func file_zhbase_exchange_v1_exchange_proto_rawDescGZIP() []byte {
 	return file_zhbase_exchange_v1_exchange_proto_rawDescData
 }
 
-var file_zhbase_exchange_v1_exchange_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_zhbase_exchange_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_zhbase_exchange_v1_exchange_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_zhbase_exchange_v1_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_zhbase_exchange_v1_exchange_proto_goTypes = []any{
 	(DepartmentStatus)(0),                  // 0: zhbase.exchange.v1.DepartmentStatus
 	(CredentialKind)(0),                    // 1: zhbase.exchange.v1.CredentialKind
@@ -3850,164 +4394,183 @@ var file_zhbase_exchange_v1_exchange_proto_goTypes = []any{
 	(SharingMethod)(0),                     // 4: zhbase.exchange.v1.SharingMethod
 	(SharingClass)(0),                      // 5: zhbase.exchange.v1.SharingClass
 	(GrantState)(0),                        // 6: zhbase.exchange.v1.GrantState
-	(*Department)(nil),                     // 7: zhbase.exchange.v1.Department
-	(*Contact)(nil),                        // 8: zhbase.exchange.v1.Contact
-	(*RateLimit)(nil),                      // 9: zhbase.exchange.v1.RateLimit
-	(*CreateDepartmentRequest)(nil),        // 10: zhbase.exchange.v1.CreateDepartmentRequest
-	(*GetDepartmentRequest)(nil),           // 11: zhbase.exchange.v1.GetDepartmentRequest
-	(*ListDepartmentsRequest)(nil),         // 12: zhbase.exchange.v1.ListDepartmentsRequest
-	(*ListDepartmentsResponse)(nil),        // 13: zhbase.exchange.v1.ListDepartmentsResponse
-	(*UpdateDepartmentRequest)(nil),        // 14: zhbase.exchange.v1.UpdateDepartmentRequest
-	(*Credential)(nil),                     // 15: zhbase.exchange.v1.Credential
-	(*CreateCredentialRequest)(nil),        // 16: zhbase.exchange.v1.CreateCredentialRequest
-	(*CreateCredentialResponse)(nil),       // 17: zhbase.exchange.v1.CreateCredentialResponse
-	(*GetCredentialRequest)(nil),           // 18: zhbase.exchange.v1.GetCredentialRequest
-	(*ListCredentialsRequest)(nil),         // 19: zhbase.exchange.v1.ListCredentialsRequest
-	(*ListCredentialsResponse)(nil),        // 20: zhbase.exchange.v1.ListCredentialsResponse
-	(*RevokeCredentialRequest)(nil),        // 21: zhbase.exchange.v1.RevokeCredentialRequest
-	(*RotateCredentialRequest)(nil),        // 22: zhbase.exchange.v1.RotateCredentialRequest
-	(*RotateCredentialResponse)(nil),       // 23: zhbase.exchange.v1.RotateCredentialResponse
-	(*AuthenticateRequest)(nil),            // 24: zhbase.exchange.v1.AuthenticateRequest
-	(*AuthenticateResponse)(nil),           // 25: zhbase.exchange.v1.AuthenticateResponse
-	(*SigningKey)(nil),                     // 26: zhbase.exchange.v1.SigningKey
-	(*ListSigningKeysRequest)(nil),         // 27: zhbase.exchange.v1.ListSigningKeysRequest
-	(*ListSigningKeysResponse)(nil),        // 28: zhbase.exchange.v1.ListSigningKeysResponse
-	(*RotateSigningKeyRequest)(nil),        // 29: zhbase.exchange.v1.RotateSigningKeyRequest
-	(*DeleteSigningKeyRequest)(nil),        // 30: zhbase.exchange.v1.DeleteSigningKeyRequest
-	(*DeleteSigningKeyResponse)(nil),       // 31: zhbase.exchange.v1.DeleteSigningKeyResponse
-	(*CatalogueResource)(nil),              // 32: zhbase.exchange.v1.CatalogueResource
-	(*CatalogueItem)(nil),                  // 33: zhbase.exchange.v1.CatalogueItem
-	(*GetCatalogueResourceRequest)(nil),    // 34: zhbase.exchange.v1.GetCatalogueResourceRequest
-	(*ListCatalogueResourcesRequest)(nil),  // 35: zhbase.exchange.v1.ListCatalogueResourcesRequest
-	(*ListCatalogueResourcesResponse)(nil), // 36: zhbase.exchange.v1.ListCatalogueResourcesResponse
-	(*UpdateCatalogueResourceRequest)(nil), // 37: zhbase.exchange.v1.UpdateCatalogueResourceRequest
-	(*ExportCatalogueRequest)(nil),         // 38: zhbase.exchange.v1.ExportCatalogueRequest
-	(*Grant)(nil),                          // 39: zhbase.exchange.v1.Grant
-	(*GrantDecision)(nil),                  // 40: zhbase.exchange.v1.GrantDecision
-	(*CreateGrantRequest)(nil),             // 41: zhbase.exchange.v1.CreateGrantRequest
-	(*GetGrantRequest)(nil),                // 42: zhbase.exchange.v1.GetGrantRequest
-	(*ListGrantsRequest)(nil),              // 43: zhbase.exchange.v1.ListGrantsRequest
-	(*ListGrantsResponse)(nil),             // 44: zhbase.exchange.v1.ListGrantsResponse
-	(*ApproveGrantRequest)(nil),            // 45: zhbase.exchange.v1.ApproveGrantRequest
-	(*RejectGrantRequest)(nil),             // 46: zhbase.exchange.v1.RejectGrantRequest
-	(*RevokeGrantRequest)(nil),             // 47: zhbase.exchange.v1.RevokeGrantRequest
-	(*GetAccessPolicyRequest)(nil),         // 48: zhbase.exchange.v1.GetAccessPolicyRequest
-	(*AccessPolicy)(nil),                   // 49: zhbase.exchange.v1.AccessPolicy
-	(*PolicyDepartment)(nil),               // 50: zhbase.exchange.v1.PolicyDepartment
-	(*PolicyResource)(nil),                 // 51: zhbase.exchange.v1.PolicyResource
-	(*PolicyItem)(nil),                     // 52: zhbase.exchange.v1.PolicyItem
-	(*PolicyGrant)(nil),                    // 53: zhbase.exchange.v1.PolicyGrant
-	(*timestamppb.Timestamp)(nil),          // 54: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),          // 55: google.protobuf.FieldMask
-	(*durationpb.Duration)(nil),            // 56: google.protobuf.Duration
-	(*httpbody.HttpBody)(nil),              // 57: google.api.HttpBody
+	(MethodKind)(0),                        // 7: zhbase.exchange.v1.MethodKind
+	(*Department)(nil),                     // 8: zhbase.exchange.v1.Department
+	(*Contact)(nil),                        // 9: zhbase.exchange.v1.Contact
+	(*RateLimit)(nil),                      // 10: zhbase.exchange.v1.RateLimit
+	(*CreateDepartmentRequest)(nil),        // 11: zhbase.exchange.v1.CreateDepartmentRequest
+	(*GetDepartmentRequest)(nil),           // 12: zhbase.exchange.v1.GetDepartmentRequest
+	(*ListDepartmentsRequest)(nil),         // 13: zhbase.exchange.v1.ListDepartmentsRequest
+	(*ListDepartmentsResponse)(nil),        // 14: zhbase.exchange.v1.ListDepartmentsResponse
+	(*UpdateDepartmentRequest)(nil),        // 15: zhbase.exchange.v1.UpdateDepartmentRequest
+	(*Credential)(nil),                     // 16: zhbase.exchange.v1.Credential
+	(*CreateCredentialRequest)(nil),        // 17: zhbase.exchange.v1.CreateCredentialRequest
+	(*CreateCredentialResponse)(nil),       // 18: zhbase.exchange.v1.CreateCredentialResponse
+	(*GetCredentialRequest)(nil),           // 19: zhbase.exchange.v1.GetCredentialRequest
+	(*ListCredentialsRequest)(nil),         // 20: zhbase.exchange.v1.ListCredentialsRequest
+	(*ListCredentialsResponse)(nil),        // 21: zhbase.exchange.v1.ListCredentialsResponse
+	(*RevokeCredentialRequest)(nil),        // 22: zhbase.exchange.v1.RevokeCredentialRequest
+	(*RotateCredentialRequest)(nil),        // 23: zhbase.exchange.v1.RotateCredentialRequest
+	(*RotateCredentialResponse)(nil),       // 24: zhbase.exchange.v1.RotateCredentialResponse
+	(*AuthenticateRequest)(nil),            // 25: zhbase.exchange.v1.AuthenticateRequest
+	(*AuthenticateResponse)(nil),           // 26: zhbase.exchange.v1.AuthenticateResponse
+	(*SigningKey)(nil),                     // 27: zhbase.exchange.v1.SigningKey
+	(*ListSigningKeysRequest)(nil),         // 28: zhbase.exchange.v1.ListSigningKeysRequest
+	(*ListSigningKeysResponse)(nil),        // 29: zhbase.exchange.v1.ListSigningKeysResponse
+	(*RotateSigningKeyRequest)(nil),        // 30: zhbase.exchange.v1.RotateSigningKeyRequest
+	(*DeleteSigningKeyRequest)(nil),        // 31: zhbase.exchange.v1.DeleteSigningKeyRequest
+	(*DeleteSigningKeyResponse)(nil),       // 32: zhbase.exchange.v1.DeleteSigningKeyResponse
+	(*CatalogueResource)(nil),              // 33: zhbase.exchange.v1.CatalogueResource
+	(*CatalogueItem)(nil),                  // 34: zhbase.exchange.v1.CatalogueItem
+	(*GetCatalogueResourceRequest)(nil),    // 35: zhbase.exchange.v1.GetCatalogueResourceRequest
+	(*ListCatalogueResourcesRequest)(nil),  // 36: zhbase.exchange.v1.ListCatalogueResourcesRequest
+	(*ListCatalogueResourcesResponse)(nil), // 37: zhbase.exchange.v1.ListCatalogueResourcesResponse
+	(*UpdateCatalogueResourceRequest)(nil), // 38: zhbase.exchange.v1.UpdateCatalogueResourceRequest
+	(*ExportCatalogueRequest)(nil),         // 39: zhbase.exchange.v1.ExportCatalogueRequest
+	(*Grant)(nil),                          // 40: zhbase.exchange.v1.Grant
+	(*GrantDecision)(nil),                  // 41: zhbase.exchange.v1.GrantDecision
+	(*CreateGrantRequest)(nil),             // 42: zhbase.exchange.v1.CreateGrantRequest
+	(*GetGrantRequest)(nil),                // 43: zhbase.exchange.v1.GetGrantRequest
+	(*ListGrantsRequest)(nil),              // 44: zhbase.exchange.v1.ListGrantsRequest
+	(*ListGrantsResponse)(nil),             // 45: zhbase.exchange.v1.ListGrantsResponse
+	(*ApproveGrantRequest)(nil),            // 46: zhbase.exchange.v1.ApproveGrantRequest
+	(*RejectGrantRequest)(nil),             // 47: zhbase.exchange.v1.RejectGrantRequest
+	(*RevokeGrantRequest)(nil),             // 48: zhbase.exchange.v1.RevokeGrantRequest
+	(*GetAccessPolicyRequest)(nil),         // 49: zhbase.exchange.v1.GetAccessPolicyRequest
+	(*AccessPolicy)(nil),                   // 50: zhbase.exchange.v1.AccessPolicy
+	(*PolicyDepartment)(nil),               // 51: zhbase.exchange.v1.PolicyDepartment
+	(*PolicyResource)(nil),                 // 52: zhbase.exchange.v1.PolicyResource
+	(*PolicyItem)(nil),                     // 53: zhbase.exchange.v1.PolicyItem
+	(*PolicyGrant)(nil),                    // 54: zhbase.exchange.v1.PolicyGrant
+	(*ListMethodsRequest)(nil),             // 55: zhbase.exchange.v1.ListMethodsRequest
+	(*ListMethodsResponse)(nil),            // 56: zhbase.exchange.v1.ListMethodsResponse
+	(*Method)(nil),                         // 57: zhbase.exchange.v1.Method
+	(*AllowedMethodsRequest)(nil),          // 58: zhbase.exchange.v1.AllowedMethodsRequest
+	(*AllowedMethodsResponse)(nil),         // 59: zhbase.exchange.v1.AllowedMethodsResponse
+	(*AllowedMethod)(nil),                  // 60: zhbase.exchange.v1.AllowedMethod
+	(*ResourceAccess)(nil),                 // 61: zhbase.exchange.v1.ResourceAccess
+	(*ScopedItem)(nil),                     // 62: zhbase.exchange.v1.ScopedItem
+	(*timestamppb.Timestamp)(nil),          // 63: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),          // 64: google.protobuf.FieldMask
+	(*durationpb.Duration)(nil),            // 65: google.protobuf.Duration
+	(*httpbody.HttpBody)(nil),              // 66: google.api.HttpBody
 }
 var file_zhbase_exchange_v1_exchange_proto_depIdxs = []int32{
-	8,  // 0: zhbase.exchange.v1.Department.contact:type_name -> zhbase.exchange.v1.Contact
+	9,  // 0: zhbase.exchange.v1.Department.contact:type_name -> zhbase.exchange.v1.Contact
 	0,  // 1: zhbase.exchange.v1.Department.status:type_name -> zhbase.exchange.v1.DepartmentStatus
-	9,  // 2: zhbase.exchange.v1.Department.rate_limit:type_name -> zhbase.exchange.v1.RateLimit
-	54, // 3: zhbase.exchange.v1.Department.create_time:type_name -> google.protobuf.Timestamp
-	54, // 4: zhbase.exchange.v1.Department.update_time:type_name -> google.protobuf.Timestamp
-	7,  // 5: zhbase.exchange.v1.CreateDepartmentRequest.department:type_name -> zhbase.exchange.v1.Department
-	7,  // 6: zhbase.exchange.v1.ListDepartmentsResponse.departments:type_name -> zhbase.exchange.v1.Department
-	7,  // 7: zhbase.exchange.v1.UpdateDepartmentRequest.department:type_name -> zhbase.exchange.v1.Department
-	55, // 8: zhbase.exchange.v1.UpdateDepartmentRequest.update_mask:type_name -> google.protobuf.FieldMask
+	10, // 2: zhbase.exchange.v1.Department.rate_limit:type_name -> zhbase.exchange.v1.RateLimit
+	63, // 3: zhbase.exchange.v1.Department.create_time:type_name -> google.protobuf.Timestamp
+	63, // 4: zhbase.exchange.v1.Department.update_time:type_name -> google.protobuf.Timestamp
+	8,  // 5: zhbase.exchange.v1.CreateDepartmentRequest.department:type_name -> zhbase.exchange.v1.Department
+	8,  // 6: zhbase.exchange.v1.ListDepartmentsResponse.departments:type_name -> zhbase.exchange.v1.Department
+	8,  // 7: zhbase.exchange.v1.UpdateDepartmentRequest.department:type_name -> zhbase.exchange.v1.Department
+	64, // 8: zhbase.exchange.v1.UpdateDepartmentRequest.update_mask:type_name -> google.protobuf.FieldMask
 	1,  // 9: zhbase.exchange.v1.Credential.kind:type_name -> zhbase.exchange.v1.CredentialKind
-	54, // 10: zhbase.exchange.v1.Credential.expire_time:type_name -> google.protobuf.Timestamp
+	63, // 10: zhbase.exchange.v1.Credential.expire_time:type_name -> google.protobuf.Timestamp
 	2,  // 11: zhbase.exchange.v1.Credential.state:type_name -> zhbase.exchange.v1.CredentialState
-	54, // 12: zhbase.exchange.v1.Credential.create_time:type_name -> google.protobuf.Timestamp
-	54, // 13: zhbase.exchange.v1.Credential.issue_time:type_name -> google.protobuf.Timestamp
-	54, // 14: zhbase.exchange.v1.Credential.previous_secret_expire_time:type_name -> google.protobuf.Timestamp
-	54, // 15: zhbase.exchange.v1.Credential.revoke_time:type_name -> google.protobuf.Timestamp
-	15, // 16: zhbase.exchange.v1.CreateCredentialRequest.credential:type_name -> zhbase.exchange.v1.Credential
-	15, // 17: zhbase.exchange.v1.CreateCredentialResponse.credential:type_name -> zhbase.exchange.v1.Credential
-	15, // 18: zhbase.exchange.v1.ListCredentialsResponse.credentials:type_name -> zhbase.exchange.v1.Credential
-	56, // 19: zhbase.exchange.v1.RotateCredentialRequest.grace_period:type_name -> google.protobuf.Duration
-	54, // 20: zhbase.exchange.v1.RotateCredentialRequest.expire_time:type_name -> google.protobuf.Timestamp
-	15, // 21: zhbase.exchange.v1.RotateCredentialResponse.credential:type_name -> zhbase.exchange.v1.Credential
-	54, // 22: zhbase.exchange.v1.AuthenticateResponse.expire_time:type_name -> google.protobuf.Timestamp
-	54, // 23: zhbase.exchange.v1.SigningKey.create_time:type_name -> google.protobuf.Timestamp
-	26, // 24: zhbase.exchange.v1.ListSigningKeysResponse.signing_keys:type_name -> zhbase.exchange.v1.SigningKey
+	63, // 12: zhbase.exchange.v1.Credential.create_time:type_name -> google.protobuf.Timestamp
+	63, // 13: zhbase.exchange.v1.Credential.issue_time:type_name -> google.protobuf.Timestamp
+	63, // 14: zhbase.exchange.v1.Credential.previous_secret_expire_time:type_name -> google.protobuf.Timestamp
+	63, // 15: zhbase.exchange.v1.Credential.revoke_time:type_name -> google.protobuf.Timestamp
+	16, // 16: zhbase.exchange.v1.CreateCredentialRequest.credential:type_name -> zhbase.exchange.v1.Credential
+	16, // 17: zhbase.exchange.v1.CreateCredentialResponse.credential:type_name -> zhbase.exchange.v1.Credential
+	16, // 18: zhbase.exchange.v1.ListCredentialsResponse.credentials:type_name -> zhbase.exchange.v1.Credential
+	65, // 19: zhbase.exchange.v1.RotateCredentialRequest.grace_period:type_name -> google.protobuf.Duration
+	63, // 20: zhbase.exchange.v1.RotateCredentialRequest.expire_time:type_name -> google.protobuf.Timestamp
+	16, // 21: zhbase.exchange.v1.RotateCredentialResponse.credential:type_name -> zhbase.exchange.v1.Credential
+	63, // 22: zhbase.exchange.v1.AuthenticateResponse.expire_time:type_name -> google.protobuf.Timestamp
+	63, // 23: zhbase.exchange.v1.SigningKey.create_time:type_name -> google.protobuf.Timestamp
+	27, // 24: zhbase.exchange.v1.ListSigningKeysResponse.signing_keys:type_name -> zhbase.exchange.v1.SigningKey
 	3,  // 25: zhbase.exchange.v1.CatalogueResource.update_cycle:type_name -> zhbase.exchange.v1.UpdateCycle
 	4,  // 26: zhbase.exchange.v1.CatalogueResource.sharing_method:type_name -> zhbase.exchange.v1.SharingMethod
-	54, // 27: zhbase.exchange.v1.CatalogueResource.publish_time:type_name -> google.protobuf.Timestamp
-	33, // 28: zhbase.exchange.v1.CatalogueResource.items:type_name -> zhbase.exchange.v1.CatalogueItem
-	54, // 29: zhbase.exchange.v1.CatalogueResource.update_time:type_name -> google.protobuf.Timestamp
+	63, // 27: zhbase.exchange.v1.CatalogueResource.publish_time:type_name -> google.protobuf.Timestamp
+	34, // 28: zhbase.exchange.v1.CatalogueResource.items:type_name -> zhbase.exchange.v1.CatalogueItem
+	63, // 29: zhbase.exchange.v1.CatalogueResource.update_time:type_name -> google.protobuf.Timestamp
 	5,  // 30: zhbase.exchange.v1.CatalogueItem.sharing_class:type_name -> zhbase.exchange.v1.SharingClass
-	32, // 31: zhbase.exchange.v1.ListCatalogueResourcesResponse.catalogue_resources:type_name -> zhbase.exchange.v1.CatalogueResource
-	32, // 32: zhbase.exchange.v1.UpdateCatalogueResourceRequest.catalogue_resource:type_name -> zhbase.exchange.v1.CatalogueResource
-	55, // 33: zhbase.exchange.v1.UpdateCatalogueResourceRequest.update_mask:type_name -> google.protobuf.FieldMask
-	54, // 34: zhbase.exchange.v1.Grant.start_time:type_name -> google.protobuf.Timestamp
-	54, // 35: zhbase.exchange.v1.Grant.expire_time:type_name -> google.protobuf.Timestamp
+	33, // 31: zhbase.exchange.v1.ListCatalogueResourcesResponse.catalogue_resources:type_name -> zhbase.exchange.v1.CatalogueResource
+	33, // 32: zhbase.exchange.v1.UpdateCatalogueResourceRequest.catalogue_resource:type_name -> zhbase.exchange.v1.CatalogueResource
+	64, // 33: zhbase.exchange.v1.UpdateCatalogueResourceRequest.update_mask:type_name -> google.protobuf.FieldMask
+	63, // 34: zhbase.exchange.v1.Grant.start_time:type_name -> google.protobuf.Timestamp
+	63, // 35: zhbase.exchange.v1.Grant.expire_time:type_name -> google.protobuf.Timestamp
 	6,  // 36: zhbase.exchange.v1.Grant.state:type_name -> zhbase.exchange.v1.GrantState
-	40, // 37: zhbase.exchange.v1.Grant.decision:type_name -> zhbase.exchange.v1.GrantDecision
-	40, // 38: zhbase.exchange.v1.Grant.revocation:type_name -> zhbase.exchange.v1.GrantDecision
-	54, // 39: zhbase.exchange.v1.Grant.create_time:type_name -> google.protobuf.Timestamp
-	54, // 40: zhbase.exchange.v1.GrantDecision.time:type_name -> google.protobuf.Timestamp
-	39, // 41: zhbase.exchange.v1.CreateGrantRequest.grant:type_name -> zhbase.exchange.v1.Grant
-	39, // 42: zhbase.exchange.v1.ListGrantsResponse.grants:type_name -> zhbase.exchange.v1.Grant
-	50, // 43: zhbase.exchange.v1.AccessPolicy.departments:type_name -> zhbase.exchange.v1.PolicyDepartment
-	51, // 44: zhbase.exchange.v1.AccessPolicy.resources:type_name -> zhbase.exchange.v1.PolicyResource
-	53, // 45: zhbase.exchange.v1.AccessPolicy.grants:type_name -> zhbase.exchange.v1.PolicyGrant
+	41, // 37: zhbase.exchange.v1.Grant.decision:type_name -> zhbase.exchange.v1.GrantDecision
+	41, // 38: zhbase.exchange.v1.Grant.revocation:type_name -> zhbase.exchange.v1.GrantDecision
+	63, // 39: zhbase.exchange.v1.Grant.create_time:type_name -> google.protobuf.Timestamp
+	63, // 40: zhbase.exchange.v1.GrantDecision.time:type_name -> google.protobuf.Timestamp
+	40, // 41: zhbase.exchange.v1.CreateGrantRequest.grant:type_name -> zhbase.exchange.v1.Grant
+	40, // 42: zhbase.exchange.v1.ListGrantsResponse.grants:type_name -> zhbase.exchange.v1.Grant
+	51, // 43: zhbase.exchange.v1.AccessPolicy.departments:type_name -> zhbase.exchange.v1.PolicyDepartment
+	52, // 44: zhbase.exchange.v1.AccessPolicy.resources:type_name -> zhbase.exchange.v1.PolicyResource
+	54, // 45: zhbase.exchange.v1.AccessPolicy.grants:type_name -> zhbase.exchange.v1.PolicyGrant
 	0,  // 46: zhbase.exchange.v1.PolicyDepartment.status:type_name -> zhbase.exchange.v1.DepartmentStatus
-	9,  // 47: zhbase.exchange.v1.PolicyDepartment.rate_limit:type_name -> zhbase.exchange.v1.RateLimit
-	52, // 48: zhbase.exchange.v1.PolicyResource.items:type_name -> zhbase.exchange.v1.PolicyItem
+	10, // 47: zhbase.exchange.v1.PolicyDepartment.rate_limit:type_name -> zhbase.exchange.v1.RateLimit
+	53, // 48: zhbase.exchange.v1.PolicyResource.items:type_name -> zhbase.exchange.v1.PolicyItem
 	5,  // 49: zhbase.exchange.v1.PolicyItem.sharing_class:type_name -> zhbase.exchange.v1.SharingClass
-	54, // 50: zhbase.exchange.v1.PolicyGrant.start_time:type_name -> google.protobuf.Timestamp
-	54, // 51: zhbase.exchange.v1.PolicyGrant.expire_time:type_name -> google.protobuf.Timestamp
-	10, // 52: zhbase.exchange.v1.ExchangeService.CreateDepartment:input_type -> zhbase.exchange.v1.CreateDepartmentRequest
-	11, // 53: zhbase.exchange.v1.ExchangeService.GetDepartment:input_type -> zhbase.exchange.v1.GetDepartmentRequest
-	12, // 54: zhbase.exchange.v1.ExchangeService.ListDepartments:input_type -> zhbase.exchange.v1.ListDepartmentsRequest
-	14, // 55: zhbase.exchange.v1.ExchangeService.UpdateDepartment:input_type -> zhbase.exchange.v1.UpdateDepartmentRequest
-	16, // 56: zhbase.exchange.v1.ExchangeService.CreateCredential:input_type -> zhbase.exchange.v1.CreateCredentialRequest
-	18, // 57: zhbase.exchange.v1.ExchangeService.GetCredential:input_type -> zhbase.exchange.v1.GetCredentialRequest
-	19, // 58: zhbase.exchange.v1.ExchangeService.ListCredentials:input_type -> zhbase.exchange.v1.ListCredentialsRequest
-	21, // 59: zhbase.exchange.v1.ExchangeService.RevokeCredential:input_type -> zhbase.exchange.v1.RevokeCredentialRequest
-	22, // 60: zhbase.exchange.v1.ExchangeService.RotateCredential:input_type -> zhbase.exchange.v1.RotateCredentialRequest
-	24, // 61: zhbase.exchange.v1.ExchangeService.Authenticate:input_type -> zhbase.exchange.v1.AuthenticateRequest
-	27, // 62: zhbase.exchange.v1.ExchangeService.ListSigningKeys:input_type -> zhbase.exchange.v1.ListSigningKeysRequest
-	29, // 63: zhbase.exchange.v1.ExchangeService.RotateSigningKey:input_type -> zhbase.exchange.v1.RotateSigningKeyRequest
-	30, // 64: zhbase.exchange.v1.ExchangeService.DeleteSigningKey:input_type -> zhbase.exchange.v1.DeleteSigningKeyRequest
-	34, // 65: zhbase.exchange.v1.ExchangeService.GetCatalogueResource:input_type -> zhbase.exchange.v1.GetCatalogueResourceRequest
-	35, // 66: zhbase.exchange.v1.ExchangeService.ListCatalogueResources:input_type -> zhbase.exchange.v1.ListCatalogueResourcesRequest
-	37, // 67: zhbase.exchange.v1.ExchangeService.UpdateCatalogueResource:input_type -> zhbase.exchange.v1.UpdateCatalogueResourceRequest
-	38, // 68: zhbase.exchange.v1.ExchangeService.ExportCatalogue:input_type -> zhbase.exchange.v1.ExportCatalogueRequest
-	41, // 69: zhbase.exchange.v1.ExchangeService.CreateGrant:input_type -> zhbase.exchange.v1.CreateGrantRequest
-	42, // 70: zhbase.exchange.v1.ExchangeService.GetGrant:input_type -> zhbase.exchange.v1.GetGrantRequest
-	43, // 71: zhbase.exchange.v1.ExchangeService.ListGrants:input_type -> zhbase.exchange.v1.ListGrantsRequest
-	45, // 72: zhbase.exchange.v1.ExchangeService.ApproveGrant:input_type -> zhbase.exchange.v1.ApproveGrantRequest
-	46, // 73: zhbase.exchange.v1.ExchangeService.RejectGrant:input_type -> zhbase.exchange.v1.RejectGrantRequest
-	47, // 74: zhbase.exchange.v1.ExchangeService.RevokeGrant:input_type -> zhbase.exchange.v1.RevokeGrantRequest
-	48, // 75: zhbase.exchange.v1.ExchangeService.GetAccessPolicy:input_type -> zhbase.exchange.v1.GetAccessPolicyRequest
-	7,  // 76: zhbase.exchange.v1.ExchangeService.CreateDepartment:output_type -> zhbase.exchange.v1.Department
-	7,  // 77: zhbase.exchange.v1.ExchangeService.GetDepartment:output_type -> zhbase.exchange.v1.Department
-	13, // 78: zhbase.exchange.v1.ExchangeService.ListDepartments:output_type -> zhbase.exchange.v1.ListDepartmentsResponse
-	7,  // 79: zhbase.exchange.v1.ExchangeService.UpdateDepartment:output_type -> zhbase.exchange.v1.Department
-	17, // 80: zhbase.exchange.v1.ExchangeService.CreateCredential:output_type -> zhbase.exchange.v1.CreateCredentialResponse
-	15, // 81: zhbase.exchange.v1.ExchangeService.GetCredential:output_type -> zhbase.exchange.v1.Credential
-	20, // 82: zhbase.exchange.v1.ExchangeService.ListCredentials:output_type -> zhbase.exchange.v1.ListCredentialsResponse
-	15, // 83: zhbase.exchange.v1.ExchangeService.RevokeCredential:output_type -> zhbase.exchange.v1.Credential
-	23, // 84: zhbase.exchange.v1.ExchangeService.RotateCredential:output_type -> zhbase.exchange.v1.RotateCredentialResponse
-	25, // 85: zhbase.exchange.v1.ExchangeService.Authenticate:output_type -> zhbase.exchange.v1.AuthenticateResponse
-	28, // 86: zhbase.exchange.v1.ExchangeService.ListSigningKeys:output_type -> zhbase.exchange.v1.ListSigningKeysResponse
-	26, // 87: zhbase.exchange.v1.ExchangeService.RotateSigningKey:output_type -> zhbase.exchange.v1.SigningKey
-	31, // 88: zhbase.exchange.v1.ExchangeService.DeleteSigningKey:output_type -> zhbase.exchange.v1.DeleteSigningKeyResponse
-	32, // 89: zhbase.exchange.v1.ExchangeService.GetCatalogueResource:output_type -> zhbase.exchange.v1.CatalogueResource
-	36, // 90: zhbase.exchange.v1.ExchangeService.ListCatalogueResources:output_type -> zhbase.exchange.v1.ListCatalogueResourcesResponse
-	32, // 91: zhbase.exchange.v1.ExchangeService.UpdateCatalogueResource:output_type -> zhbase.exchange.v1.CatalogueResource
-	57, // 92: zhbase.exchange.v1.ExchangeService.ExportCatalogue:output_type -> google.api.HttpBody
-	39, // 93: zhbase.exchange.v1.ExchangeService.CreateGrant:output_type -> zhbase.exchange.v1.Grant
-	39, // 94: zhbase.exchange.v1.ExchangeService.GetGrant:output_type -> zhbase.exchange.v1.Grant
-	44, // 95: zhbase.exchange.v1.ExchangeService.ListGrants:output_type -> zhbase.exchange.v1.ListGrantsResponse
-	39, // 96: zhbase.exchange.v1.ExchangeService.ApproveGrant:output_type -> zhbase.exchange.v1.Grant
-	39, // 97: zhbase.exchange.v1.ExchangeService.RejectGrant:output_type -> zhbase.exchange.v1.Grant
-	39, // 98: zhbase.exchange.v1.ExchangeService.RevokeGrant:output_type -> zhbase.exchange.v1.Grant
-	49, // 99: zhbase.exchange.v1.ExchangeService.GetAccessPolicy:output_type -> zhbase.exchange.v1.AccessPolicy
-	76, // [76:100] is the sub-list for method output_type
-	52, // [52:76] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	63, // 50: zhbase.exchange.v1.PolicyGrant.start_time:type_name -> google.protobuf.Timestamp
+	63, // 51: zhbase.exchange.v1.PolicyGrant.expire_time:type_name -> google.protobuf.Timestamp
+	57, // 52: zhbase.exchange.v1.ListMethodsResponse.methods:type_name -> zhbase.exchange.v1.Method
+	7,  // 53: zhbase.exchange.v1.Method.kind:type_name -> zhbase.exchange.v1.MethodKind
+	60, // 54: zhbase.exchange.v1.AllowedMethodsResponse.methods:type_name -> zhbase.exchange.v1.AllowedMethod
+	57, // 55: zhbase.exchange.v1.AllowedMethod.method:type_name -> zhbase.exchange.v1.Method
+	61, // 56: zhbase.exchange.v1.AllowedMethod.access:type_name -> zhbase.exchange.v1.ResourceAccess
+	62, // 57: zhbase.exchange.v1.ResourceAccess.scoped_items:type_name -> zhbase.exchange.v1.ScopedItem
+	11, // 58: zhbase.exchange.v1.ExchangeService.CreateDepartment:input_type -> zhbase.exchange.v1.CreateDepartmentRequest
+	12, // 59: zhbase.exchange.v1.ExchangeService.GetDepartment:input_type -> zhbase.exchange.v1.GetDepartmentRequest
+	13, // 60: zhbase.exchange.v1.ExchangeService.ListDepartments:input_type -> zhbase.exchange.v1.ListDepartmentsRequest
+	15, // 61: zhbase.exchange.v1.ExchangeService.UpdateDepartment:input_type -> zhbase.exchange.v1.UpdateDepartmentRequest
+	17, // 62: zhbase.exchange.v1.ExchangeService.CreateCredential:input_type -> zhbase.exchange.v1.CreateCredentialRequest
+	19, // 63: zhbase.exchange.v1.ExchangeService.GetCredential:input_type -> zhbase.exchange.v1.GetCredentialRequest
+	20, // 64: zhbase.exchange.v1.ExchangeService.ListCredentials:input_type -> zhbase.exchange.v1.ListCredentialsRequest
+	22, // 65: zhbase.exchange.v1.ExchangeService.RevokeCredential:input_type -> zhbase.exchange.v1.RevokeCredentialRequest
+	23, // 66: zhbase.exchange.v1.ExchangeService.RotateCredential:input_type -> zhbase.exchange.v1.RotateCredentialRequest
+	25, // 67: zhbase.exchange.v1.ExchangeService.Authenticate:input_type -> zhbase.exchange.v1.AuthenticateRequest
+	28, // 68: zhbase.exchange.v1.ExchangeService.ListSigningKeys:input_type -> zhbase.exchange.v1.ListSigningKeysRequest
+	30, // 69: zhbase.exchange.v1.ExchangeService.RotateSigningKey:input_type -> zhbase.exchange.v1.RotateSigningKeyRequest
+	31, // 70: zhbase.exchange.v1.ExchangeService.DeleteSigningKey:input_type -> zhbase.exchange.v1.DeleteSigningKeyRequest
+	35, // 71: zhbase.exchange.v1.ExchangeService.GetCatalogueResource:input_type -> zhbase.exchange.v1.GetCatalogueResourceRequest
+	36, // 72: zhbase.exchange.v1.ExchangeService.ListCatalogueResources:input_type -> zhbase.exchange.v1.ListCatalogueResourcesRequest
+	38, // 73: zhbase.exchange.v1.ExchangeService.UpdateCatalogueResource:input_type -> zhbase.exchange.v1.UpdateCatalogueResourceRequest
+	39, // 74: zhbase.exchange.v1.ExchangeService.ExportCatalogue:input_type -> zhbase.exchange.v1.ExportCatalogueRequest
+	42, // 75: zhbase.exchange.v1.ExchangeService.CreateGrant:input_type -> zhbase.exchange.v1.CreateGrantRequest
+	43, // 76: zhbase.exchange.v1.ExchangeService.GetGrant:input_type -> zhbase.exchange.v1.GetGrantRequest
+	44, // 77: zhbase.exchange.v1.ExchangeService.ListGrants:input_type -> zhbase.exchange.v1.ListGrantsRequest
+	46, // 78: zhbase.exchange.v1.ExchangeService.ApproveGrant:input_type -> zhbase.exchange.v1.ApproveGrantRequest
+	47, // 79: zhbase.exchange.v1.ExchangeService.RejectGrant:input_type -> zhbase.exchange.v1.RejectGrantRequest
+	48, // 80: zhbase.exchange.v1.ExchangeService.RevokeGrant:input_type -> zhbase.exchange.v1.RevokeGrantRequest
+	49, // 81: zhbase.exchange.v1.ExchangeService.GetAccessPolicy:input_type -> zhbase.exchange.v1.GetAccessPolicyRequest
+	55, // 82: zhbase.exchange.v1.ExchangeService.ListMethods:input_type -> zhbase.exchange.v1.ListMethodsRequest
+	58, // 83: zhbase.exchange.v1.ExchangeService.AllowedMethods:input_type -> zhbase.exchange.v1.AllowedMethodsRequest
+	8,  // 84: zhbase.exchange.v1.ExchangeService.CreateDepartment:output_type -> zhbase.exchange.v1.Department
+	8,  // 85: zhbase.exchange.v1.ExchangeService.GetDepartment:output_type -> zhbase.exchange.v1.Department
+	14, // 86: zhbase.exchange.v1.ExchangeService.ListDepartments:output_type -> zhbase.exchange.v1.ListDepartmentsResponse
+	8,  // 87: zhbase.exchange.v1.ExchangeService.UpdateDepartment:output_type -> zhbase.exchange.v1.Department
+	18, // 88: zhbase.exchange.v1.ExchangeService.CreateCredential:output_type -> zhbase.exchange.v1.CreateCredentialResponse
+	16, // 89: zhbase.exchange.v1.ExchangeService.GetCredential:output_type -> zhbase.exchange.v1.Credential
+	21, // 90: zhbase.exchange.v1.ExchangeService.ListCredentials:output_type -> zhbase.exchange.v1.ListCredentialsResponse
+	16, // 91: zhbase.exchange.v1.ExchangeService.RevokeCredential:output_type -> zhbase.exchange.v1.Credential
+	24, // 92: zhbase.exchange.v1.ExchangeService.RotateCredential:output_type -> zhbase.exchange.v1.RotateCredentialResponse
+	26, // 93: zhbase.exchange.v1.ExchangeService.Authenticate:output_type -> zhbase.exchange.v1.AuthenticateResponse
+	29, // 94: zhbase.exchange.v1.ExchangeService.ListSigningKeys:output_type -> zhbase.exchange.v1.ListSigningKeysResponse
+	27, // 95: zhbase.exchange.v1.ExchangeService.RotateSigningKey:output_type -> zhbase.exchange.v1.SigningKey
+	32, // 96: zhbase.exchange.v1.ExchangeService.DeleteSigningKey:output_type -> zhbase.exchange.v1.DeleteSigningKeyResponse
+	33, // 97: zhbase.exchange.v1.ExchangeService.GetCatalogueResource:output_type -> zhbase.exchange.v1.CatalogueResource
+	37, // 98: zhbase.exchange.v1.ExchangeService.ListCatalogueResources:output_type -> zhbase.exchange.v1.ListCatalogueResourcesResponse
+	33, // 99: zhbase.exchange.v1.ExchangeService.UpdateCatalogueResource:output_type -> zhbase.exchange.v1.CatalogueResource
+	66, // 100: zhbase.exchange.v1.ExchangeService.ExportCatalogue:output_type -> google.api.HttpBody
+	40, // 101: zhbase.exchange.v1.ExchangeService.CreateGrant:output_type -> zhbase.exchange.v1.Grant
+	40, // 102: zhbase.exchange.v1.ExchangeService.GetGrant:output_type -> zhbase.exchange.v1.Grant
+	45, // 103: zhbase.exchange.v1.ExchangeService.ListGrants:output_type -> zhbase.exchange.v1.ListGrantsResponse
+	40, // 104: zhbase.exchange.v1.ExchangeService.ApproveGrant:output_type -> zhbase.exchange.v1.Grant
+	40, // 105: zhbase.exchange.v1.ExchangeService.RejectGrant:output_type -> zhbase.exchange.v1.Grant
+	40, // 106: zhbase.exchange.v1.ExchangeService.RevokeGrant:output_type -> zhbase.exchange.v1.Grant
+	50, // 107: zhbase.exchange.v1.ExchangeService.GetAccessPolicy:output_type -> zhbase.exchange.v1.AccessPolicy
+	56, // 108: zhbase.exchange.v1.ExchangeService.ListMethods:output_type -> zhbase.exchange.v1.ListMethodsResponse
+	59, // 109: zhbase.exchange.v1.ExchangeService.AllowedMethods:output_type -> zhbase.exchange.v1.AllowedMethodsResponse
+	84, // [84:110] is the sub-list for method output_type
+	58, // [58:84] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_zhbase_exchange_v1_exchange_proto_init() }
@@ -4020,8 +4583,8 @@ func file_zhbase_exchange_v1_exchange_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zhbase_exchange_v1_exchange_proto_rawDesc), len(file_zhbase_exchange_v1_exchange_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   47,
+			NumEnums:      8,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

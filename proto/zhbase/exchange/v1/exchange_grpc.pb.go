@@ -44,6 +44,8 @@ const (
 	ExchangeService_RejectGrant_FullMethodName             = "/zhbase.exchange.v1.ExchangeService/RejectGrant"
 	ExchangeService_RevokeGrant_FullMethodName             = "/zhbase.exchange.v1.ExchangeService/RevokeGrant"
 	ExchangeService_GetAccessPolicy_FullMethodName         = "/zhbase.exchange.v1.ExchangeService/GetAccessPolicy"
+	ExchangeService_ListMethods_FullMethodName             = "/zhbase.exchange.v1.ExchangeService/ListMethods"
+	ExchangeService_AllowedMethods_FullMethodName          = "/zhbase.exchange.v1.ExchangeService/AllowedMethods"
 )
 
 // ExchangeServiceClient is the client API for ExchangeService service.
@@ -131,6 +133,13 @@ type ExchangeServiceClient interface {
 	// Returns the access policy the registries enforce, at its current
 	// revision. zhbase services only.
 	GetAccessPolicy(ctx context.Context, in *GetAccessPolicyRequest, opts ...grpc.CallOption) (*AccessPolicy, error)
+	// Lists every method the registries offer, with its REST binding (X-Road's
+	// listMethods). Any authenticated caller.
+	ListMethods(ctx context.Context, in *ListMethodsRequest, opts ...grpc.CallOption) (*ListMethodsResponse, error)
+	// Lists the methods a department may call now and, through each, the
+	// items it sees or writes (X-Road's allowedMethods). A department asks
+	// for itself; an admin department may ask for any.
+	AllowedMethods(ctx context.Context, in *AllowedMethodsRequest, opts ...grpc.CallOption) (*AllowedMethodsResponse, error)
 }
 
 type exchangeServiceClient struct {
@@ -381,6 +390,26 @@ func (c *exchangeServiceClient) GetAccessPolicy(ctx context.Context, in *GetAcce
 	return out, nil
 }
 
+func (c *exchangeServiceClient) ListMethods(ctx context.Context, in *ListMethodsRequest, opts ...grpc.CallOption) (*ListMethodsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMethodsResponse)
+	err := c.cc.Invoke(ctx, ExchangeService_ListMethods_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *exchangeServiceClient) AllowedMethods(ctx context.Context, in *AllowedMethodsRequest, opts ...grpc.CallOption) (*AllowedMethodsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AllowedMethodsResponse)
+	err := c.cc.Invoke(ctx, ExchangeService_AllowedMethods_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ExchangeServiceServer is the server API for ExchangeService service.
 // All implementations must embed UnimplementedExchangeServiceServer
 // for forward compatibility.
@@ -466,6 +495,13 @@ type ExchangeServiceServer interface {
 	// Returns the access policy the registries enforce, at its current
 	// revision. zhbase services only.
 	GetAccessPolicy(context.Context, *GetAccessPolicyRequest) (*AccessPolicy, error)
+	// Lists every method the registries offer, with its REST binding (X-Road's
+	// listMethods). Any authenticated caller.
+	ListMethods(context.Context, *ListMethodsRequest) (*ListMethodsResponse, error)
+	// Lists the methods a department may call now and, through each, the
+	// items it sees or writes (X-Road's allowedMethods). A department asks
+	// for itself; an admin department may ask for any.
+	AllowedMethods(context.Context, *AllowedMethodsRequest) (*AllowedMethodsResponse, error)
 	mustEmbedUnimplementedExchangeServiceServer()
 }
 
@@ -547,6 +583,12 @@ func (UnimplementedExchangeServiceServer) RevokeGrant(context.Context, *RevokeGr
 }
 func (UnimplementedExchangeServiceServer) GetAccessPolicy(context.Context, *GetAccessPolicyRequest) (*AccessPolicy, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAccessPolicy not implemented")
+}
+func (UnimplementedExchangeServiceServer) ListMethods(context.Context, *ListMethodsRequest) (*ListMethodsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMethods not implemented")
+}
+func (UnimplementedExchangeServiceServer) AllowedMethods(context.Context, *AllowedMethodsRequest) (*AllowedMethodsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AllowedMethods not implemented")
 }
 func (UnimplementedExchangeServiceServer) mustEmbedUnimplementedExchangeServiceServer() {}
 func (UnimplementedExchangeServiceServer) testEmbeddedByValue()                         {}
@@ -1001,6 +1043,42 @@ func _ExchangeService_GetAccessPolicy_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ExchangeService_ListMethods_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMethodsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExchangeServiceServer).ListMethods(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ExchangeService_ListMethods_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExchangeServiceServer).ListMethods(ctx, req.(*ListMethodsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ExchangeService_AllowedMethods_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AllowedMethodsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExchangeServiceServer).AllowedMethods(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ExchangeService_AllowedMethods_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExchangeServiceServer).AllowedMethods(ctx, req.(*AllowedMethodsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ExchangeService_ServiceDesc is the grpc.ServiceDesc for ExchangeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1103,6 +1181,14 @@ var ExchangeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetAccessPolicy",
 			Handler:    _ExchangeService_GetAccessPolicy_Handler,
+		},
+		{
+			MethodName: "ListMethods",
+			Handler:    _ExchangeService_ListMethods_Handler,
+		},
+		{
+			MethodName: "AllowedMethods",
+			Handler:    _ExchangeService_AllowedMethods_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
