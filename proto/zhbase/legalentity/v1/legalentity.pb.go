@@ -2001,8 +2001,17 @@ const file_zhbase_legalentity_v1_legalentity_proto_rawDesc = "" +
 	"\x16ListLegalEntityChanges\x124.zhbase.legalentity.v1.ListLegalEntityChangesRequest\x1a5.zhbase.legalentity.v1.ListLegalEntityChangesResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/legalentity/changes\x12\xa3\x01\n" +
 	"\x17WatchLegalEntityChanges\x125.zhbase.legalentity.v1.WatchLegalEntityChangesRequest\x1a(.zhbase.legalentity.v1.LegalEntityChange\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/legalentity/changes:watch0\x01\x12\xa0\x01\n" +
 	"\x13ExportLegalEntities\x121.zhbase.legalentity.v1.ExportLegalEntitiesRequest\x1a2.zhbase.legalentity.v1.ExportLegalEntitiesResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/legalentity/snapshot0\x01\x12\x99\x01\n" +
-	"\x16ExportLegalEntityDelta\x124.zhbase.legalentity.v1.ExportLegalEntityDeltaRequest\x1a(.zhbase.legalentity.v1.LegalEntityChange\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/legalentity/delta0\x01B\xd7\x02\x92A\x8f\x02\x12\xe4\x01\n" +
-	"\x06zhbase\x12\xd5\x01Base-data platform of Zhenhai District: the base registries, the exchange platform and insight, over REST. Every error body is a google.rpc.Status with ErrorInfo (reason) and BadRequest (field violations) details.2\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonZBgithub.com/zhbase/zhbase/proto/zhbase/legalentity/v1;legalentityv1b\x06proto3"
+	"\x16ExportLegalEntityDelta\x124.zhbase.legalentity.v1.ExportLegalEntityDeltaRequest\x1a(.zhbase.legalentity.v1.LegalEntityChange\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/legalentity/delta0\x01B\x9c\a\x92A\xd4\x06\x12\xc8\x04\n" +
+	"\x06zhbase\x12\xb9\x04Base-data platform of Zhenhai District: the base registries, the exchange platform and insight, over REST. Every call needs an API key (X-Api-Key) or a bearer token (Authorization: Bearer); reads of personal data another department provides also need the headers Zhbase-Purpose (事由) and Zhbase-Case-Reference, percent-encoded UTF-8. Every error body is a google.rpc.Status with ErrorInfo (reason) and BadRequest (field violations) details; 401 without a valid credential, 403 naming the access rule that refused, 429 with Retry-After over a department's rate limit.2\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonZ\xbd\x01\n" +
+	"a\n" +
+	"\x06ApiKey\x12W\b\x02\x12FAn API key the exchange issued to a department's application (zk_…).\x1a\tX-Api-Key \x02\n" +
+	"X\n" +
+	"\vBearerToken\x12I\b\x02\x124A bearer token the exchange issued: `Bearer eyJ…`.\x1a\rAuthorization \x02b\f\n" +
+	"\n" +
+	"\n" +
+	"\x06ApiKey\x12\x00b\x11\n" +
+	"\x0f\n" +
+	"\vBearerToken\x12\x00ZBgithub.com/zhbase/zhbase/proto/zhbase/legalentity/v1;legalentityv1b\x06proto3"
 
 var (
 	file_zhbase_legalentity_v1_legalentity_proto_rawDescOnce sync.Once
