@@ -176,6 +176,12 @@ func TestReadFiltering(t *testing.T) {
 			t.Fatalf("refusal audited as %+v", got)
 		}
 	})
+	t.Run("the provider reads its own personal items without a purpose", func(t *testing.T) {
+		got, err := callGetPerson(e, incoming(s, auth.Identity{Department: "gaj"}), inZhaobao)
+		if err != nil || got.GetIdNumber() == "" {
+			t.Fatalf("got %v, %v", got, err)
+		}
+	})
 	t.Run("a department seeing only non-personal items needs no purpose", func(t *testing.T) {
 		got, err := callGetPerson(e, incoming(s, auth.Identity{Department: "tjj"}), inZhaobao)
 		if err != nil || got.GetStatus() == 0 || got.GetDisplayName() != "" {
