@@ -126,6 +126,7 @@ func testAccess(t *testing.T, base string, keys map[string]string, p *cluster.Pr
 		{"not-shared report items are the provider's alone", item{report, "taxesPaid", []string{"tjj"}, nil}},
 		{"unconditional building items are visible to every member", item{building, "use", everyone, nil}},
 		{"a pending application opens nothing", item{building, "safetyRating", []string{"zjj"}, nil}},
+		{"unconditional address items are visible to every member", item{addrs[0].Name, "fullText", everyone, nil}},
 	}
 	for _, m := range matrix {
 		t.Run(m.rule, func(t *testing.T) {
@@ -222,6 +223,23 @@ func testAccess(t *testing.T, base string, keys map[string]string, p *cluster.Pr
 		if err != nil || got.GetDisplayName() == "" || got.GetLegalRepresentative().GetIdNumber() != "" {
 			t.Fatalf("with a key: %v, %v", got, err)
 		}
+	})
+
+	t.Run("a department's new key works, and stops working once revoked", func(t *testing.T) {
+		r := as(keys["sthjj"]).rest(t, "POST", base+"/v1/departments/sthjj/credentials", `{"application":"monitoring","kind":"CREDENTIAL_KIND_API_KEY"}`)
+		if r.code != 200 {
+			t.Fatalf("issue: %d %v", r.code, r.body)
+		}
+		key, name := r.body["secret"].(string), field(r.body, "credential.name")
+		if r := as(key).rest(t, "GET", base+"/v1/"+le, ""); r.code != 200 {
+			t.Fatalf("the new key: %d %v", r.code, r.body)
+		}
+		if r := as(keys["sthjj"]).rest(t, "POST", base+"/v1/"+name+":revoke", `{}`); r.code != 200 {
+			t.Fatalf("revoke: %d %v", r.code, r.body)
+		}
+		waitFor(t, "the revoked key to be refused", 15*time.Second, func() bool {
+			return as(key).rest(t, "GET", base+"/v1/"+le, "").code == 401
+		})
 	})
 
 	t.Run("a department writes only the items it provides", func(t *testing.T) {
