@@ -2,9 +2,12 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -12,6 +15,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	legalentityv1 "github.com/zhbase/zhbase/proto/zhbase/legalentity/v1"
+	"github.com/zhbase/zhbase/services/kit/server"
+	"github.com/zhbase/zhbase/services/kit/store"
+	"github.com/zhbase/zhbase/services/legalentity"
+	legalentityapi "github.com/zhbase/zhbase/services/legalentity/api"
+	legalentitystore "github.com/zhbase/zhbase/services/legalentity/sqlstore"
 )
 
 // Baseline is a bare server on a loopback port that answers with a canned
@@ -74,4 +82,48 @@ func StartHTTPBaseline(e *legalentityv1.LegalEntity) (*Baseline, error) {
 	// counts.
 	go func() { _ = srv.Serve(lis) }()
 	return &Baseline{addr: lis.Addr().String(), close: func() { _ = srv.Close() }}, nil
+}
+
+// StartBareRegistry serves the legal-entity registry — legalentity.Service
+// over its sqlstore on the SQLite file at path, the handler of
+// services/legalentity/api — from a kit server with the kit's own
+// interceptors only (logging to log, recovery, request validation, the
+// otelgrpc stats handler): no identity check, access policy, item
+// filtering, rate limit or audit record, so every caller is answered and
+// sees every item. It is what a registry call costs without authorisation
+// and audit; pointed at the file a cluster's registry uses, it reads the
+// same records through a pool of its own.
+func StartBareRegistry(ctx context.Context, path string, log *slog.Logger) (*Baseline, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	db, err := store.Open(ctx, store.Options{SQLitePath: path, Name: "legalentity"})
+	if err != nil {
+		return nil, err
+	}
+	st, err := legalentitystore.Open(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open the legal-entity store at %s: %w", path, err)
+	}
+	srv, err := server.New(server.Options{Logger: log})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	legalentityapi.Register(srv, legalentity.NewService(st))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("listen for the bare registry: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(lis) }()
+	return &Baseline{addr: lis.Addr().String(), close: sync.OnceFunc(func() {
+		srv.GRPC().Stop()
+		if err := <-done; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			log.Warn("bare registry stopped", "error", err.Error())
+		}
+		db.Close()
+	})}, nil
 }

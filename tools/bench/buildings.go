@@ -162,7 +162,7 @@ func durRatio(a, b time.Duration) float64 {
 // return the same buildings for every box compared.
 func (q BuildingQueries) Check() error {
 	var errs []error
-	for _, m := range []Measurement{{"Within (index)", q.Index}, {"WithinScan (full scan)", q.Scan}} {
+	for _, m := range []Measurement{{Name: "Within (index)", Result: q.Index}, {Name: "WithinScan (full scan)", Result: q.Scan}} {
 		if m.Result.Errors > 0 {
 			errs = append(errs, fmt.Errorf("within %s: %d of %d queries failed; first: %s", m.Name, m.Result.Errors, m.Result.Ops, m.Result.FirstError))
 		} else if m.Result.Ops == 0 {

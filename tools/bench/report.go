@@ -18,15 +18,32 @@ const MaxErrorRate = 0.01
 // Comparison is one real path measured against its baseline under the same
 // load.
 type Comparison struct {
-	Protocol string // "grpc" or "rest"
+	Protocol string // "grpc", "rest", "grpc authz+audit"
 	Baseline Measurement
 	Real     Measurement
+	// RatioName says what the ratio row compares, "with/without authz+audit";
+	// "real/baseline" when empty.
+	RatioName string
 }
 
 // Measurement is one measured target.
 type Measurement struct {
 	Name   string // e.g. "baseline", "legalentity.Get"
 	Result Result
+	// CPU is the process's CPU time during the measured phase, clients
+	// and servers together (0 when not taken): unlike throughput, its
+	// share per operation does not depend on what else the machine runs.
+	CPU time.Duration
+}
+
+// CPUPerOp is the process's CPU time per successful operation (0 when
+// not taken or nothing succeeded).
+func (m Measurement) CPUPerOp() time.Duration {
+	ok := m.Result.Ops - m.Result.Errors
+	if m.CPU <= 0 || ok <= 0 {
+		return 0
+	}
+	return m.CPU / time.Duration(ok)
 }
 
 // Ratio is the real path's throughput over the baseline's (0 without a
@@ -39,6 +56,14 @@ func (c Comparison) Ratio() float64 {
 	return c.Real.Result.OpsPerSec / c.Baseline.Result.OpsPerSec
 }
 
+// RatioLabel is what the ratio row compares.
+func (c Comparison) RatioLabel() string {
+	if c.RatioName == "" {
+		return "real/baseline"
+	}
+	return c.RatioName
+}
+
 // LatencyRatio is the real path's p50 over the baseline's (0 without a
 // baseline figure).
 func (c Comparison) LatencyRatio() float64 {
@@ -46,6 +71,16 @@ func (c Comparison) LatencyRatio() float64 {
 		return 0
 	}
 	return float64(c.Real.Result.P50) / float64(c.Baseline.Result.P50)
+}
+
+// CPURatio is the real path's CPU time per operation over the baseline's
+// (0 unless both were taken).
+func (c Comparison) CPURatio() float64 {
+	b, r := c.Baseline.CPUPerOp(), c.Real.CPUPerOp()
+	if b == 0 || r == 0 {
+		return 0
+	}
+	return float64(r) / float64(b)
 }
 
 // Report is the outcome of one bench run.
@@ -68,6 +103,9 @@ type Report struct {
 	// reverse-geocoding one; nil when not run.
 	Buildings *BuildingQueries
 	Geocode   *GeocodeLatency
+	// Audit is the verification of the read cluster's audit log after the
+	// measurements; nil when not run.
+	Audit *AuditVerification
 }
 
 // Check fails when a measurement has more than MaxErrorRate of its
@@ -99,6 +137,9 @@ func (r Report) Check() error {
 	}
 	if r.Geocode != nil {
 		errs = append(errs, r.Geocode.Check())
+	}
+	if r.Audit != nil {
+		errs = append(errs, r.Audit.Check())
 	}
 	return errors.Join(errs...)
 }
@@ -135,7 +176,11 @@ func (r Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\t%.0f ops/s\tp50 %s\tp99 %s\t%d/%d\n",
 				c.Protocol, m.Name, res.OpsPerSec, ms(res.P50), ms(res.P99), res.Errors, res.Ops)
 		}
-		fmt.Fprintf(tw, "%s\tratio real/baseline\t%.2f\tp50 x%.1f\t\t\n", c.Protocol, c.Ratio(), c.LatencyRatio())
+		cpu := ""
+		if c.CPURatio() > 0 {
+			cpu = fmt.Sprintf("CPU/op x%.1f (%s vs %s)", c.CPURatio(), us(c.Real.CPUPerOp()), us(c.Baseline.CPUPerOp()))
+		}
+		fmt.Fprintf(tw, "%s\tratio %s\t%.2f\tp50 x%.1f\t%s\t\n", c.Protocol, c.RatioLabel(), c.Ratio(), c.LatencyRatio(), cpu)
 	}
 	row := func(protocol string, m Measurement) {
 		res := m.Result
@@ -225,6 +270,11 @@ func sizeMB(n int64) string {
 	return fmt.Sprintf("%.0f MB on disk", float64(n)/1e6)
 }
 
+// us formats d in microseconds, for CPU time per operation.
+func us(d time.Duration) string {
+	return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
+}
+
 // ms formats d in milliseconds with enough digits for loopback latencies.
 func ms(d time.Duration) string {
 	v := float64(d) / float64(time.Millisecond)
@@ -248,6 +298,7 @@ type jsonResult struct {
 	P50Ms      float64 `json:"p50_ms"`
 	P99Ms      float64 `json:"p99_ms"`
 	ElapsedSec float64 `json:"elapsed_s"`
+	CPUPerOpUs float64 `json:"cpu_us_per_op,omitempty"`
 	FirstError string  `json:"first_error,omitempty"`
 }
 
@@ -255,8 +306,10 @@ type jsonComparison struct {
 	Protocol    string     `json:"protocol"`
 	Baseline    jsonResult `json:"baseline"`
 	Real        jsonResult `json:"real"`
+	RatioName   string     `json:"ratio_name"`
 	RatioOps    float64    `json:"ratio_real_baseline_ops_per_sec"`
 	RatioP50    float64    `json:"ratio_real_baseline_p50"`
+	RatioCPU    float64    `json:"ratio_real_baseline_cpu_per_op,omitempty"`
 	MaxErrRate  float64    `json:"max_error_rate"`
 	ErrorsCheck string     `json:"error_check"`
 }
@@ -366,6 +419,7 @@ type jsonReport struct {
 	Lists       []jsonList       `json:"list"`
 	Buildings   *jsonBuildings   `json:"building_queries,omitempty"`
 	Geocode     *jsonGeocode     `json:"reverse_geocode,omitempty"`
+	Audit       *jsonAudit       `json:"audit_verification,omitempty"`
 }
 
 // MarshalJSON writes the same figures as WriteTable, latencies in
@@ -376,6 +430,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 		return jsonResult{
 			Name: m.Name, Ops: res.Ops, Errors: res.Errors, ErrorRate: res.ErrorRate(), OpsPerSec: res.OpsPerSec,
 			P50Ms: toMs(res.P50), P99Ms: toMs(res.P99), ElapsedSec: res.Elapsed.Seconds(), FirstError: res.FirstError,
+			CPUPerOpUs: float64(m.CPUPerOp()) / float64(time.Microsecond),
 		}
 	}
 	out := jsonReport{
@@ -422,14 +477,20 @@ func (r Report) MarshalJSON() ([]byte, error) {
 			Workers:    g.Workers, Answers: g.Answers, Full: g.Full, Empty: g.Empty, Check: check(g.Check()),
 		}
 	}
+	if a := r.Audit; a != nil {
+		out.Audit = &jsonAudit{
+			Chains: a.Chains, Records: a.Records, Audited: a.Audited, AnchorsChecked: a.AnchorsChecked,
+			Unanchored: a.Unanchored, Problems: a.Problems, TookSec: a.Took.Seconds(), Check: check(a.Check()),
+		}
+	}
 	for _, c := range r.Comparisons {
 		check := "ok"
 		if err := (Report{Comparisons: []Comparison{c}}).Check(); err != nil {
 			check = "failed"
 		}
 		out.Results = append(out.Results, jsonComparison{
-			Protocol: c.Protocol, Baseline: conv(c.Baseline), Real: conv(c.Real),
-			RatioOps: c.Ratio(), RatioP50: c.LatencyRatio(), MaxErrRate: MaxErrorRate, ErrorsCheck: check,
+			Protocol: c.Protocol, Baseline: conv(c.Baseline), Real: conv(c.Real), RatioName: c.RatioLabel(),
+			RatioOps: c.Ratio(), RatioP50: c.LatencyRatio(), RatioCPU: c.CPURatio(), MaxErrRate: MaxErrorRate, ErrorsCheck: check,
 		})
 	}
 	for _, w := range r.Writes {

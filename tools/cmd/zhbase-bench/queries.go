@@ -68,8 +68,8 @@ func measureList(ctx context.Context, o options, registry legalentityv1.LegalEnt
 			return err
 		}
 	}
-	rep.Notes = append(rep.Notes, fmt.Sprintf("%s: ListLegalEntities through the same discovery-dialled client and cluster as legalentity.Get; each of %d workers walks the entities the filter selects page by page (page_size %d, following next_page_token, from the first page again after the last), one op per page; records/s counts the entities received; a walk returning another count than the generator's fails its last page, and a full walk before each measurement must return exactly the entities seeded (%d; %d for %s)",
-		bench.ListProtocol, o.workers, listPageSize, rep.Lists[0].Expected, rep.Lists[1].Expected, listFilter))
+	rep.Notes = append(rep.Notes, fmt.Sprintf("%s: ListLegalEntities through the same discovery-dialled client (reading as %s) and cluster as legalentity.Get; each of %d workers walks the entities the filter selects page by page (page_size %d, following next_page_token, from the first page again after the last), one op per page; records/s counts the entities received; a walk returning another count than the generator's fails its last page, and a full walk before each measurement must return exactly the entities seeded (%d; %d for %s)",
+		bench.ListProtocol, readerDepartment, o.workers, listPageSize, rep.Lists[0].Expected, rep.Lists[1].Expected, listFilter))
 	return nil
 }
 
