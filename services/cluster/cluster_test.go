@@ -72,7 +72,7 @@ func baseConfig(dataDir, chain string, targets ...string) cluster.Config {
 		EtcdLeaseTTL: 2 * time.Second, LogLevel: "info", LogFormat: "text", ShutdownTimeout: 5 * time.Second,
 		ClusterKeyFile: filepath.Join(dataDir, "cluster.key"), GenerateClusterKey: true,
 		AuditChain: chain, AuditRetention: 180 * 24 * time.Hour, AuditAnchorInterval: time.Second,
-		RateLimit: 10000, RateBurst: 10000,
+		RateLimit: 100, RateBurst: 200, // the production defaults
 	}
 }
 

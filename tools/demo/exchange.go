@@ -124,6 +124,9 @@ var grants = []struct {
 	{applicant: "sthjj", resource: "building.Building", purpose: "危险化学品企业周边建筑安全评估", items: []string{"safety_rating"}, pending: true},
 }
 
+// ProviderRateLimit is the providers' calls per second per process.
+const ProviderRateLimit = 5000
+
 // GrantYears is how long the demo grants run.
 const GrantYears = 2
 
@@ -138,10 +141,16 @@ func SeedExchange(ctx context.Context, svc *exchange.Service) (map[string]string
 	}
 	admin := auth.NewContext(ctx, auth.Identity{Department: AdminDepartment, Admin: true})
 	for _, d := range Departments[1:] {
-		_, err := svc.CreateDepartment(admin, &exchange.Department{
+		dep := &exchange.Department{
 			Code: d.Code, DisplayName: d.Name, Status: exchange.DepartmentActive, Division: d.Division,
 			Contact: exchange.Contact{Person: "数据专员", Email: d.Code + "@zh.gov.cn.example"},
-		})
+		}
+		if len(d.Provides) > 0 {
+			// Providers push their data in bulk (the demo district itself);
+			// members keep the platform's default limit.
+			dep.RateLimit = exchange.RateLimit{RequestsPerSecond: ProviderRateLimit, Burst: 2 * ProviderRateLimit}
+		}
+		_, err := svc.CreateDepartment(admin, dep)
 		if err != nil && !errors.Is(err, errs.ErrAlreadyExists) {
 			return nil, fmt.Errorf("admit %s: %w", d.Code, err)
 		}
