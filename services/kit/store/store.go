@@ -60,6 +60,7 @@ type DB struct {
 	// served, where waiting in SQLite's busy handler is a sleep-and-retry
 	// lottery that stretches tail latency.
 	writer sync.Mutex
+	stmts  stmtCache
 }
 
 // Open connects to the database and checks that it answers.
@@ -119,7 +120,10 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 func (db *DB) SQL() *sql.DB { return db.sql }
 
 // Close closes the pool.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.stmts.close()
+	return db.sql.Close()
+}
 
 // Querier is what DB and Tx have in common, so that store code can run the
 // same statement inside or outside a transaction.
@@ -191,21 +195,38 @@ func endSpan(span trace.Span, err error) {
 
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx, span := db.span(ctx, "exec", query)
-	r, err := db.sql.ExecContext(ctx, db.dialect.Rebind(query), args...)
+	var r sql.Result
+	var err error
+	if st := db.stmts.get(ctx, db, query); st != nil {
+		r, err = st.ExecContext(ctx, args...)
+	} else {
+		r, err = db.sql.ExecContext(ctx, db.dialect.Rebind(query), args...)
+	}
 	endSpan(span, err)
 	return r, err
 }
 
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx, span := db.span(ctx, "query", query)
-	r, err := db.sql.QueryContext(ctx, db.dialect.Rebind(query), args...)
+	var r *sql.Rows
+	var err error
+	if st := db.stmts.get(ctx, db, query); st != nil {
+		r, err = st.QueryContext(ctx, args...)
+	} else {
+		r, err = db.sql.QueryContext(ctx, db.dialect.Rebind(query), args...)
+	}
 	endSpan(span, err)
 	return r, err
 }
 
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx, span := db.span(ctx, "query", query)
-	r := db.sql.QueryRowContext(ctx, db.dialect.Rebind(query), args...)
+	var r *sql.Row
+	if st := db.stmts.get(ctx, db, query); st != nil {
+		r = st.QueryRowContext(ctx, args...)
+	} else {
+		r = db.sql.QueryRowContext(ctx, db.dialect.Rebind(query), args...)
+	}
 	endSpan(span, r.Err())
 	return r
 }
@@ -219,23 +240,52 @@ type Tx struct {
 
 func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
 
+// stmt is the transaction's handle of a statement already cached, or nil.
+// It never prepares: preparing takes a connection of its own, and a
+// transaction waiting for one while holding another could wait forever
+// once every connection is held that way.
+func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st := tx.db.stmts.cached(query); st != nil {
+		// Closed with the transaction.
+		return tx.tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx, span := tx.db.span(ctx, "exec", query)
-	r, err := tx.tx.ExecContext(ctx, tx.db.dialect.Rebind(query), args...)
+	var r sql.Result
+	var err error
+	if st := tx.stmt(ctx, query); st != nil {
+		r, err = st.ExecContext(ctx, args...)
+	} else {
+		r, err = tx.tx.ExecContext(ctx, tx.db.dialect.Rebind(query), args...)
+	}
 	endSpan(span, err)
 	return r, err
 }
 
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx, span := tx.db.span(ctx, "query", query)
-	r, err := tx.tx.QueryContext(ctx, tx.db.dialect.Rebind(query), args...)
+	var r *sql.Rows
+	var err error
+	if st := tx.stmt(ctx, query); st != nil {
+		r, err = st.QueryContext(ctx, args...)
+	} else {
+		r, err = tx.tx.QueryContext(ctx, tx.db.dialect.Rebind(query), args...)
+	}
 	endSpan(span, err)
 	return r, err
 }
 
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx, span := tx.db.span(ctx, "query", query)
-	r := tx.tx.QueryRowContext(ctx, tx.db.dialect.Rebind(query), args...)
+	var r *sql.Row
+	if st := tx.stmt(ctx, query); st != nil {
+		r = st.QueryRowContext(ctx, args...)
+	} else {
+		r = tx.tx.QueryRowContext(ctx, tx.db.dialect.Rebind(query), args...)
+	}
 	endSpan(span, r.Err())
 	return r
 }

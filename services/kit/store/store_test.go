@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"testing/fstest"
 
@@ -56,6 +57,45 @@ func TestStoreContract(t *testing.T) {
 			var n int
 			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM things`).Scan(&n); err != nil || n != 0 {
 				t.Fatalf("rows after rollback = %d, %v", n, err)
+			}
+		})
+		t.Run("prepared statements serve concurrent reads and transactions alike", func(t *testing.T) {
+			if _, err := db.ExecContext(ctx, `INSERT INTO things (id, n) VALUES (?, ?)`, "p1", 41); err != nil {
+				t.Fatal(err)
+			}
+			const q = `SELECT n FROM things WHERE id = ?`
+			errs := make(chan error, 32)
+			for range 32 {
+				go func() {
+					var n int
+					err := db.QueryRowContext(ctx, q, "p1").Scan(&n)
+					if err == nil && n != 41 {
+						err = errors.New("wrong row")
+					}
+					errs <- err
+				}()
+			}
+			for range 32 {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := db.InTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+				if _, err := tx.ExecContext(ctx, `UPDATE things SET n = n + 1 WHERE id = ?`, "p1"); err != nil {
+					return err
+				}
+				var n int
+				if err := tx.QueryRowContext(ctx, q, "p1").Scan(&n); err != nil || n != 42 {
+					return fmt.Errorf("read inside the transaction: %d, %v", n, err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := db.QueryRowContext(ctx, q, "p1").Scan(&n); err != nil || n != 42 {
+				t.Fatalf("after commit: %d, %v", n, err)
 			}
 		})
 		t.Run("duplicate keys are reported as unique violations", func(t *testing.T) {
