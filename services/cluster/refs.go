@@ -73,12 +73,3 @@ func (p *Process) startReferences(ctx context.Context) (func(context.Context) er
 	p.resources = platformResources(newDivisionCache(p.conns["spatial"]).addressDivision)
 	return nil, nil
 }
-
-func protoServiceOf(service string) string {
-	for _, r := range registries {
-		if r.name == service {
-			return r.protoService
-		}
-	}
-	return ""
-}

@@ -68,7 +68,6 @@ type Process struct {
 	auditDB  *store.DB
 	auditSt  *auditstore.Store
 	exchange *exchange.Service
-	bg       context.CancelFunc
 }
 
 // Start brings up the modules the configured targets need and returns once
