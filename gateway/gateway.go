@@ -126,11 +126,16 @@ func (g *Gateway) Close() error {
 // incomingHeader forwards the headers the services need and no others.
 // Credentials stop here: services receive the verified identity instead.
 func incomingHeader(key string) (string, bool) {
-	switch k := strings.ToLower(key); k {
-	case "x-request-id", "traceparent", "tracestate":
-		return k, true
+	k := strings.ToLower(key)
+	// Neither directly nor as Grpc-Metadata-… may a caller set what only
+	// the gateway sets after checking the credential.
+	switch strings.TrimPrefix(k, strings.ToLower(runtime.MetadataHeaderPrefix)) {
 	case "authorization", "x-api-key", auth.MDAssertion, auth.MDPurpose, auth.MDCaseReference:
 		return "", false
+	}
+	switch k {
+	case "x-request-id", "traceparent", "tracestate":
+		return k, true
 	}
 	return runtime.DefaultHeaderMatcher(key)
 }
@@ -144,7 +149,8 @@ func outgoingHeader(key string) (string, bool) {
 	case "x-ratelimit-limit":
 		return "X-RateLimit-Limit", true
 	}
-	return runtime.DefaultHeaderMatcher(key)
+	// grpc-gateway's default for the rest.
+	return runtime.MetadataHeaderPrefix + key, true
 }
 
 func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
