@@ -333,7 +333,14 @@ func (s *Service) Search(ctx context.Context, q SearchQuery) (SearchPage, error)
 	return p, nil
 }
 
-// Changes returns up to max changes after a sequence, masked, and the head.
+// The change feed and the exports carry entities as stored: consumers that
+// keep a copy in step need the values, and what each caller may see of
+// them is decided per caller by the access rules in front of the registry
+// (services/kit/authz), which withhold the representative's ID number from
+// every department not granted it. Lists and search, read by people, mask
+// it for everyone.
+
+// Changes returns up to max changes after a sequence, and the head.
 func (s *Service) Changes(ctx context.Context, after int64, max int) ([]Change, int64, error) {
 	size, err := page.Size(int32(max), DefaultChangesPageSize, MaxChangesPageSize)
 	if err != nil {
@@ -343,44 +350,28 @@ func (s *Service) Changes(ctx context.Context, after int64, max int) ([]Change, 
 	if err != nil {
 		return nil, 0, fmt.Errorf("read changes: %w", err)
 	}
-	maskChanges(cs)
 	return cs, head, nil
 }
 
-// Watch sends the changes after a sequence, masked, then follows new ones.
+// Watch sends the changes after a sequence, then follows new ones.
 func (s *Service) Watch(ctx context.Context, after int64, send func([]Change) error) error {
-	return s.store.Watch(ctx, after, func(cs []Change) error {
-		maskChanges(cs)
-		return send(cs)
-	})
+	return s.store.Watch(ctx, after, send)
 }
 
-// Export calls fn with every entity, masked, as known at a sequence.
+// Export calls fn with every entity as known at a sequence.
 func (s *Service) Export(ctx context.Context, at int64, fn func(*LegalEntity) error) (int64, error) {
-	return s.store.Export(ctx, at, func(e *LegalEntity) error {
-		maskPersonalData(e)
-		return fn(e)
-	})
+	return s.store.Export(ctx, at, fn)
 }
 
-// Delta calls fn with the net changes between two sequences, masked.
+// Delta calls fn with the net changes between two sequences.
 func (s *Service) Delta(ctx context.Context, after, upTo int64, fn func(Change) error) error {
 	if upTo != 0 && upTo < after {
 		return errs.Field("up_to_sequence", "must not be below after_sequence (%d)", after)
 	}
-	return s.store.Delta(ctx, after, upTo, func(c Change) error {
-		maskPersonalData(c.Entity)
-		return fn(c)
-	})
+	return s.store.Delta(ctx, after, upTo, fn)
 }
 
-func maskChanges(cs []Change) {
-	for _, c := range cs {
-		maskPersonalData(c.Entity)
-	}
-}
-
-// maskPersonalData hides the representative's ID number in bulk reads,
+// maskPersonalData hides the representative's ID number in lists and search,
 // where a full number would let anyone harvest them (DESIGN: first 6, last 4).
 func maskPersonalData(e *LegalEntity) {
 	if e != nil && e.Representative.IDNumber != "" {

@@ -404,7 +404,7 @@ type LegalRepresentative struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Citizen ID number (GB 11643-1999), 18 characters. Masked in list and
-	// search results.
+	// search results; personal data that only departments granted it see.
 	IdNumber      string `protobuf:"bytes,2,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1456,7 +1456,7 @@ type LegalEntityChange struct {
 	// The version the change wrote.
 	Version *v1.VersionInfo `protobuf:"bytes,4,opt,name=version,proto3" json:"version,omitempty"`
 	// The entity as it is now, after the change (retired set when it is a
-	// tombstone); personal data masked as in list results.
+	// tombstone), with the items the caller may see.
 	LegalEntity   *LegalEntity `protobuf:"bytes,5,opt,name=legal_entity,json=legalEntity,proto3" json:"legal_entity,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -2523,13 +2523,14 @@ type PopulationChange struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Gap-free and increasing across the registry.
 	Sequence int64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
-	// `persons/{id_number}` (masked) or `households/{id}` of the record changed.
+	// `persons/{id_number}` or `households/{id}` of the record changed; the ID
+	// number is masked for departments that may not see it.
 	Name   string          `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Action v1.ChangeAction `protobuf:"varint,3,opt,name=action,proto3,enum=zhbase.type.v1.ChangeAction" json:"action,omitempty"`
 	// The version the change wrote.
 	Version *v1.VersionInfo `protobuf:"bytes,4,opt,name=version,proto3" json:"version,omitempty"`
 	// The record as it is now, after the change (retired set when it is a
-	// tombstone); personal data masked.
+	// tombstone), with the items the caller may see.
 	//
 	// Types that are valid to be assigned to Resource:
 	//

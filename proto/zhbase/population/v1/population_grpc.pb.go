@@ -50,11 +50,15 @@ const (
 // number (公民身份号码, GB 11643-1999), and the households (户) they are
 // registered in.
 //
-// Personal data: Get returns a person in full. Every bulk read (List,
-// Search, ListHouseholdMembers, the change feed, the exports) masks the ID
-// number and the phone number, and with them the resource name that carries
-// the ID number (persons/330211********1234); a person's uid stays stable
-// and unmasked, so that bulk readers can tell persons apart.
+// Personal data: what a department sees of a person is decided by the
+// platform's access rules (the catalogue's sharing classes, its grants,
+// the purpose it declares); items it may not see are left out, and the ID
+// number in a person's resource name is masked (persons/330211********1234)
+// for departments that may not see it. Lists, search and household members,
+// read by people, also mask the ID number and the phone number for
+// everyone; Get, the change feed and the exports return what the caller
+// may see as stored. A person's uid stays stable and unmasked, so that
+// bulk readers can tell persons apart.
 type PopulationServiceClient interface {
 	// Registers a person. Their resource name is derived from the ID number;
 	// a 15-digit number is upgraded to 18 digits first.
@@ -104,13 +108,13 @@ type PopulationServiceClient interface {
 	// head first, then by relation to the head; masked.
 	ListHouseholdMembers(ctx context.Context, in *ListHouseholdMembersRequest, opts ...grpc.CallOption) (*ListHouseholdMembersResponse, error)
 	// Returns the registry's changes (persons and households) after a
-	// sequence number, for polling; masked.
+	// sequence number, for polling.
 	ListPopulationChanges(ctx context.Context, in *ListPopulationChangesRequest, opts ...grpc.CallOption) (*ListPopulationChangesResponse, error)
 	// Replays the changes after a sequence number, then follows new ones as
 	// they are committed. Over REST it is a newline-delimited JSON stream.
 	WatchPopulationChanges(ctx context.Context, in *WatchPopulationChangesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PopulationChange], error)
 	// Exports every household, then every person, as known at one sequence
-	// number (the head when unset), consistently and masked; follow the feed
+	// number (the head when unset), consistently; follow the feed
 	// from that sequence to stay in step.
 	ExportPopulation(ctx context.Context, in *ExportPopulationRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportPopulationResponse], error)
 	// Exports the net changes between two sequence numbers: for each person
@@ -362,11 +366,15 @@ type PopulationService_ExportPopulationDeltaClient = grpc.ServerStreamingClient[
 // number (公民身份号码, GB 11643-1999), and the households (户) they are
 // registered in.
 //
-// Personal data: Get returns a person in full. Every bulk read (List,
-// Search, ListHouseholdMembers, the change feed, the exports) masks the ID
-// number and the phone number, and with them the resource name that carries
-// the ID number (persons/330211********1234); a person's uid stays stable
-// and unmasked, so that bulk readers can tell persons apart.
+// Personal data: what a department sees of a person is decided by the
+// platform's access rules (the catalogue's sharing classes, its grants,
+// the purpose it declares); items it may not see are left out, and the ID
+// number in a person's resource name is masked (persons/330211********1234)
+// for departments that may not see it. Lists, search and household members,
+// read by people, also mask the ID number and the phone number for
+// everyone; Get, the change feed and the exports return what the caller
+// may see as stored. A person's uid stays stable and unmasked, so that
+// bulk readers can tell persons apart.
 type PopulationServiceServer interface {
 	// Registers a person. Their resource name is derived from the ID number;
 	// a 15-digit number is upgraded to 18 digits first.
@@ -416,13 +424,13 @@ type PopulationServiceServer interface {
 	// head first, then by relation to the head; masked.
 	ListHouseholdMembers(context.Context, *ListHouseholdMembersRequest) (*ListHouseholdMembersResponse, error)
 	// Returns the registry's changes (persons and households) after a
-	// sequence number, for polling; masked.
+	// sequence number, for polling.
 	ListPopulationChanges(context.Context, *ListPopulationChangesRequest) (*ListPopulationChangesResponse, error)
 	// Replays the changes after a sequence number, then follows new ones as
 	// they are committed. Over REST it is a newline-delimited JSON stream.
 	WatchPopulationChanges(*WatchPopulationChangesRequest, grpc.ServerStreamingServer[PopulationChange]) error
 	// Exports every household, then every person, as known at one sequence
-	// number (the head when unset), consistently and masked; follow the feed
+	// number (the head when unset), consistently; follow the feed
 	// from that sequence to stay in step.
 	ExportPopulation(*ExportPopulationRequest, grpc.ServerStreamingServer[ExportPopulationResponse]) error
 	// Exports the net changes between two sequence numbers: for each person
