@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
@@ -136,6 +137,15 @@ func platformResources(division divisionOf) []authz.Resource {
 		out = append(out, r.resources(division)...)
 	}
 	return out
+}
+
+// PlatformResources lists every registry's resource types, for tools that
+// need the catalogue's shape without a running platform (their division
+// lookups answer nothing).
+func PlatformResources() []authz.Resource {
+	return platformResources(func(context.Context, string) (string, error) {
+		return "", errors.New("no division lookup outside a running platform")
+	})
 }
 
 // registryServices maps every registry to its gRPC service.

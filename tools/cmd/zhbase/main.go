@@ -34,6 +34,7 @@ const usage = `zhbase — the base-data platform of Zhenhai District
 Usage:
   zhbase up [flags]                 run the whole platform on this machine
   zhbase serve -target=LIST [flags] run targets against an external etcd
+  zhbase exchange bootstrap [flags] make a department the admin, print its API key
   zhbase audit verify [flags]       check the audit log's hash chains and anchors
   zhbase audit search [flags]       search the audit log
   zhbase -list-targets              list the targets
@@ -69,6 +70,8 @@ func run(args []string) error {
 		return up(args[1:])
 	case "audit":
 		os.Exit(auditCommand(args[1:], os.Stdout, os.Stderr))
+	case "exchange":
+		os.Exit(exchangeCommand(args[1:], os.Stdout, os.Stderr))
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return nil
