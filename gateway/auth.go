@@ -6,11 +6,10 @@ import (
 	"net/http"
 	"strings"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/zhbase/zhbase/services/kit/auth"
 	"github.com/zhbase/zhbase/services/kit/errs"
@@ -18,9 +17,15 @@ import (
 
 type identityKey struct{}
 
-// authenticate admits a REST call only with a valid API key (X-Api-Key)
-// or bearer token (Authorization: Bearer); the verified identity then
-// travels to the services as a signed assertion.
+// unverifiedKey marks a request whose credential the gateway could not
+// verify (none, unknown, revoked, or the exchange unreachable). It still
+// goes to the service, carrying the caller's own credential: the service
+// refuses it with the precise reason and, like every refusal, audits it.
+type unverifiedKey struct{}
+
+// authenticate checks the API key (X-Api-Key) or bearer token
+// (Authorization: Bearer) of a REST call; a verified identity travels to
+// the services as a signed assertion.
 func (g *Gateway) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		md := metadata.MD{}
@@ -29,32 +34,48 @@ func (g *Gateway) authenticate(next http.Handler) http.Handler {
 				md.Set(strings.ToLower(h), v)
 			}
 		}
-		cred := auth.Credential(md)
-		if cred == "" {
-			g.refuse(w, codes.Unauthenticated, "send an API key in X-Api-Key or a bearer token in Authorization")
-			return
+		decl := metadata.MD{}
+		decl.Set(auth.MDPurpose, r.Header.Get("Zhbase-Purpose"))
+		decl.Set(auth.MDCaseReference, r.Header.Get("Zhbase-Case-Reference"))
+		var id auth.Identity
+		var err error
+		if cred := auth.Credential(md); cred == "" {
+			err = errs.ErrUnauthenticated
+		} else {
+			id, err = g.authn.Authenticate(r.Context(), cred)
 		}
-		id, err := g.authn.Authenticate(r.Context(), cred)
-		switch {
-		case errors.Is(err, errs.ErrUnauthenticated):
-			g.refuse(w, codes.Unauthenticated, err.Error())
-			return
-		case err != nil:
-			g.log.ErrorContext(r.Context(), "credential check failed", "error", err.Error())
-			g.refuse(w, codes.Unavailable, "credentials cannot be checked right now; retry shortly")
+		if err != nil {
+			if !errors.Is(err, errs.ErrUnauthenticated) {
+				g.log.WarnContext(r.Context(), "credential check failed at the gateway; the service checks again", "error", err.Error())
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), unverifiedKey{}, metadata.Join(md, decl))))
 			return
 		}
 		id.Service = ""
-		md = metadata.MD{}
-		md.Set(auth.MDPurpose, r.Header.Get("Zhbase-Purpose"))
-		md.Set(auth.MDCaseReference, r.Header.Get("Zhbase-Case-Reference"))
-		id.Purpose, id.CaseReference = auth.Declarations(md)
+		id.Purpose, id.CaseReference = auth.Declarations(decl)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	})
 }
 
-// forwardIdentity gives the gRPC call the identity authenticate verified.
+// forwardIdentity gives the gRPC call the identity authenticate verified,
+// or else the caller's own credential for the service to judge.
 func (g *Gateway) forwardIdentity(ctx context.Context, r *http.Request) metadata.MD {
+	if md, ok := r.Context().Value(unverifiedKey{}).(metadata.MD); ok {
+		out := metadata.MD{}
+		for _, k := range []string{auth.MDAPIKey, auth.MDAuthorization} {
+			if v := md.Get(k); len(v) > 0 {
+				out.Set(k, v[0])
+			}
+		}
+		purpose, caseRef := auth.Declarations(md)
+		if purpose != "" {
+			out.Set(auth.MDPurpose, auth.EncodeDeclaration(purpose))
+		}
+		if caseRef != "" {
+			out.Set(auth.MDCaseReference, auth.EncodeDeclaration(caseRef))
+		}
+		return out
+	}
 	id, ok := r.Context().Value(identityKey{}).(auth.Identity)
 	if !ok {
 		return nil
@@ -69,19 +90,10 @@ func (g *Gateway) forwardIdentity(ctx context.Context, r *http.Request) metadata
 	return md
 }
 
-// refuse answers like every other gateway error: a google.rpc.Status as
-// JSON with the matching HTTP status.
-func (g *Gateway) refuse(w http.ResponseWriter, code codes.Code, msg string) {
-	reason := "UNAUTHENTICATED"
-	httpStatus := http.StatusUnauthorized
-	if code == codes.Unavailable {
-		reason, httpStatus = "UNAVAILABLE", http.StatusServiceUnavailable
-	} else {
+// errorHandler answers like grpc-gateway, adding the challenge of a 401.
+func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	if status.Code(err) == codes.Unauthenticated {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="zhbase"`)
 	}
-	st, _ := status.New(code, msg).WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: "zhbase"})
-	body, _ := protojson.Marshal(st.Proto())
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(httpStatus)
-	_, _ = w.Write(body)
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }

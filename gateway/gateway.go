@@ -80,11 +80,13 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithMetadata(g.forwardIdentity),
+		runtime.WithErrorHandler(errorHandler),
 	)
 	for _, r := range o.Routes {
+		// No identity of the gateway's own rides on these connections: a
+		// call carries its caller's, or nothing and is refused.
 		dopts := o.Dial
 		dopts.ProtoServices = []string{r.ProtoService}
-		dopts.Extra = append(dopts.Extra, grpc.WithPerRPCCredentials(auth.ServiceCredentials(o.Signer, "gateway")))
 		conn, err := discovery.Dial(o.Etcd, r.Service, dopts)
 		if err != nil {
 			g.Close()

@@ -200,8 +200,14 @@ func testAccess(t *testing.T, base string, keys map[string]string, p *cluster.Pr
 	})
 
 	t.Run("unauthenticated and unknown callers are refused through REST", func(t *testing.T) {
-		if r := rest(t, "GET", base+"/v1/"+le, ""); r.code != 401 {
-			t.Fatalf("no key: %d", r.code)
+		req, _ := http.NewRequest("GET", base+"/v1/"+le, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+			t.Fatalf("no key: %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 		}
 		if r := as("zk_0000000000000000_forged").rest(t, "GET", base+"/v1/"+le, ""); r.code != 401 {
 			t.Fatalf("unknown key: %d", r.code)
@@ -295,6 +301,10 @@ func testAccess(t *testing.T, base string, keys map[string]string, p *cluster.Pr
 		records, _ := r.body["auditRecords"].([]any)
 		if r.code != 200 || len(records) == 0 {
 			t.Fatalf("refusals of czj: %d %v", r.code, r.body)
+		}
+		r = admin.rest(t, "GET", base+"/v1/auditRecords?result=UNAUTHENTICATED", "")
+		if records, _ := r.body["auditRecords"].([]any); r.code != 200 || len(records) == 0 {
+			t.Fatalf("REST calls without a valid key are not in the audit log: %d %v", r.code, r.body)
 		}
 		if r := as(keys["czj"]).rest(t, "GET", base+"/v1/auditRecords", ""); r.code != 403 {
 			t.Fatalf("a non-admin searches the audit log: %d", r.code)
