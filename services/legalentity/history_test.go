@@ -476,7 +476,6 @@ func TestTimeTravelListAndSearch(t *testing.T) {
 	})
 }
 
-
 func TestChangeFeed(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		f := newFixtureOn(t, db)
