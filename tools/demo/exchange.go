@@ -108,19 +108,19 @@ var grants = []struct {
 }{
 	{applicant: "czj", resource: "economy.Report", purpose: "企业财政奖补资格审核", items: []string{"revenue", "profit", "employees"}},
 	{applicant: "sthjj", resource: "economy.Report", purpose: "重点用能单位能耗监测", items: []string{"energy_consumption", "output_value"}},
-	{applicant: "scjgj", resource: "population.Person", purpose: "法定代表人身份核验", items: []string{"display_name", "status", "status_date"}},
+	{applicant: "scjgj", resource: "population.Person", purpose: "法定代表人身份核验", items: []string{"display_name", "former_names", "status", "status_date"}},
 	{applicant: "tjj", resource: "legalentity.LegalEntity", purpose: "名录库法定代表人核对", items: []string{"legal_representative.id_number"}},
 	{
 		applicant: "zbsjd", resource: "population.Person", purpose: "辖区人口服务管理",
-		items:     []string{"display_name", "sex", "birth_date", "residence_address", "household", "relation", "status"},
+		items:     []string{"display_name", "former_names", "sex", "birth_date", "residence_address", "household", "relation", "status"},
 		divisions: []string{"330211001000"},
 	},
 	{
 		applicant: "jcjd", resource: "population.Person", purpose: "辖区人口服务管理",
-		items:     []string{"display_name", "sex", "birth_date", "residence_address", "household", "relation", "status"},
+		items:     []string{"display_name", "former_names", "sex", "birth_date", "residence_address", "household", "relation", "status"},
 		divisions: []string{"330211002000"},
 	},
-	{applicant: "zjj", resource: "population.Person", purpose: "房屋权属人核对", items: []string{"display_name", "status"}},
+	{applicant: "zjj", resource: "population.Person", purpose: "房屋权属人核对", items: []string{"display_name", "former_names", "status"}},
 	{applicant: "sthjj", resource: "building.Building", purpose: "危险化学品企业周边建筑安全评估", items: []string{"safety_rating"}, pending: true},
 }
 

@@ -34,7 +34,7 @@ func (p *Policy) Allowed(department string, methods []Method, now time.Time) []A
 			acc := p.AccessOf(department, t, now)
 			switch m.Kind {
 			case Read:
-				if !acc.Any() {
+				if !acc.Any() || m.Derived && len(acc.Visible) < len(p.Resources[t].Items) {
 					continue
 				}
 				for path, item := range p.Resources[t].Items {

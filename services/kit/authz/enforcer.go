@@ -322,7 +322,26 @@ func (e *Enforcer) authorize(ctx context.Context, id auth.Identity, m *Method, r
 				personal = append(personal, path)
 			}
 		}
+		if m.Derived {
+			// Totals leak what they sum: only a department that sees every
+			// item of every record may compute them.
+			for path := range p.Resources[t].Items {
+				if !a.Visible[path] {
+					return nil, fmt.Errorf("%s computes figures over every item of %s; department %s does not see %s in every record: %w", methodVerb(m.FullMethod), t.Name(), id.Department, path, errs.ErrPermissionDenied)
+				}
+			}
+		}
 		if r := e.resources[t]; r != nil && req != nil {
+			for param, items := range r.Searches {
+				if stringField(req.ProtoReflect(), param) == "" {
+					continue
+				}
+				for _, path := range items {
+					if !a.Visible[path] {
+						return nil, fmt.Errorf("%s searches %s, which department %s does not see in every record: %w", param, path, id.Department, errs.ErrPermissionDenied)
+					}
+				}
+			}
 			for _, field := range []string{"filter", "order_by"} {
 				if expr := stringField(req.ProtoReflect(), field); expr != "" {
 					if hidden := filterReferences(expr, r, a); hidden != "" {

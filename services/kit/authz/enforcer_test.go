@@ -235,6 +235,28 @@ func TestReadFiltering(t *testing.T) {
 			t.Fatalf("change = %v", c)
 		}
 	})
+	t.Run("a renamed person's former name is masked like its name", func(t *testing.T) {
+		renamed := samplePerson()
+		renamed.RedirectedFrom = "persons/330211199001019999"
+		got, err := callGetPerson(e, incoming(s, purpose("mzj")), renamed)
+		if err != nil || strings.Contains(got.GetRedirectedFrom(), "199001019999") || got.GetRedirectedFrom() == "" {
+			t.Fatalf("redirected_from = %q, %v", got.GetRedirectedFrom(), err)
+		}
+	})
+	t.Run("a search parameter matching a hidden item is refused", func(t *testing.T) {
+		search := func(req *populationv1.SearchPersonsRequest) error {
+			_, err := e.Unary()(incoming(s, purpose("mzj")), req,
+				&grpc.UnaryServerInfo{FullMethod: "/zhbase.population.v1.PopulationService/SearchPersons"},
+				func(ctx context.Context, req any) (any, error) { return &populationv1.SearchPersonsResponse{}, nil })
+			return err
+		}
+		if err := search(&populationv1.SearchPersonsRequest{Query: "张"}); err != nil {
+			t.Fatalf("by a granted item: %v", err)
+		}
+		if err := search(&populationv1.SearchPersonsRequest{Address: "addresses/zbs-1"}); server.CodeOf(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "address") {
+			t.Fatalf("by a hidden item: %v", err)
+		}
+	})
 	t.Run("a list filter on a hidden item is refused", func(t *testing.T) {
 		_, err := e.Unary()(incoming(s, purpose("mzj")), &populationv1.ListPersonsRequest{Filter: `phone = "13812345678"`},
 			&grpc.UnaryServerInfo{FullMethod: "/zhbase.population.v1.PopulationService/ListPersons"},

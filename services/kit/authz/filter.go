@@ -140,9 +140,13 @@ func (v *viewer) filterResource(m protoreflect.Message, r *Resource) {
 		return true
 	})
 	if r.NameReveals != "" && r.MaskName != nil && !visible(r.NameReveals) {
-		if nf := m.Descriptor().Fields().ByName("name"); nf != nil {
-			if n := m.Get(nf).String(); n != "" {
-				m.Set(nf, protoreflect.ValueOfString(r.MaskName(n)))
+		// The name spells the item out, and so does the former name a
+		// renamed record was asked for by.
+		for _, f := range []protoreflect.Name{"name", "redirected_from"} {
+			if nf := m.Descriptor().Fields().ByName(f); nf != nil && nf.Kind() == protoreflect.StringKind && !nf.IsList() {
+				if n := m.Get(nf).String(); n != "" {
+					m.Set(nf, protoreflect.ValueOfString(r.MaskName(n)))
+				}
 			}
 		}
 	}

@@ -35,6 +35,9 @@ type Method struct {
 	Streaming bool
 	// HTTP is the REST binding, "GET /v1/{name=persons/*}", when there is one.
 	HTTP string
+	// Derived methods return figures computed over records (totals by
+	// division), not records: nothing in their answer can be filtered.
+	Derived bool
 }
 
 // writePrefixes name the methods that change a registry; every other
@@ -73,6 +76,7 @@ func Methods(services map[string]string, resources []Resource) ([]Method, error)
 			seen := map[protoreflect.FullName]bool{}
 			reachable(md.Output(), types, seen, map[protoreflect.FullName]bool{})
 			if len(seen) == 0 {
+				m.Derived = true
 				for t, r := range types {
 					if r.Registry == registry && strings.Contains(string(md.Name()), string(t.Name())) {
 						seen[t] = true

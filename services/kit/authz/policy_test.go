@@ -53,7 +53,7 @@ func testPolicy() *authz.Policy {
 	entity.Items["legal_representative.id_number"] = authz.ItemPolicy{Class: authz.Conditional, Personal: true, Owner: "scjgj"}
 	entity.Items["registered_capital"] = authz.ItemPolicy{Class: authz.NotShared, Owner: "scjgj"}
 	p.Resources[entityType] = entity
-	p.Grants["mzj"] = []authz.Grant{{Name: "grants/1", Department: "mzj", Type: personType, Items: []string{"display_name", "birth_date"}, Start: t0, Expire: t0.AddDate(1, 0, 0)}}
+	p.Grants["mzj"] = []authz.Grant{{Name: "grants/1", Department: "mzj", Type: personType, Items: []string{"display_name", "former_names", "birth_date"}, Start: t0, Expire: t0.AddDate(1, 0, 0)}}
 	p.Grants["zbs"] = []authz.Grant{{Name: "grants/2", Department: "zbs", Type: personType, Items: []string{"display_name", "residence_address"}, Divisions: []string{zhaobao}, Start: t0, Expire: t0.AddDate(1, 0, 0)}}
 	return p
 }

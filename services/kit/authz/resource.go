@@ -53,6 +53,10 @@ type Resource struct {
 	// the name instead.
 	NameReveals string
 	MaskName    func(name string) string
+	// Searches maps each parameter of the resource's Search method to the
+	// items it matches: a search on an item the caller may not see would
+	// tell it who has which value, so the parameter is refused.
+	Searches map[string][]string
 	// Division returns the administrative division code an object lies in,
 	// for division-scoped grants; nil when the resource has none, in which
 	// case scoped grants never cover it.

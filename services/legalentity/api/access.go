@@ -20,6 +20,7 @@ func Resources() []authz.Resource {
 		// the ID number is personal.
 		Split:    []string{"legal_representative", "registered_address"},
 		Personal: []string{"legal_representative.id_number"},
+		Searches: map[string][]string{"query": {"display_name", "former_names"}},
 		Division: func(_ context.Context, m proto.Message) (string, error) {
 			return m.(*legalentityv1.LegalEntity).GetRegisteredAddress().GetDivisionCode(), nil
 		},

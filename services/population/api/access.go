@@ -30,6 +30,12 @@ func Resources(division AddressDivision) []authz.Resource {
 				"household", "relation", "registered_address", "residence_address", "phone",
 				"education", "marital_status", "status", "status_date",
 			},
+			Searches: map[string][]string{
+				"query":      {"display_name", "former_names"},
+				"birth_date": {"birth_date"},
+				"address":    {"registered_address", "residence_address"},
+				"household":  {"household"},
+			},
 			NameReveals: "id_number",
 			MaskName: func(name string) string {
 				id := strings.TrimPrefix(name, population.PersonCollection+"/")

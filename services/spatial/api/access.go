@@ -16,18 +16,21 @@ func Resources() []authz.Resource {
 	return []authz.Resource{
 		{
 			Registry: "spatial", Type: "zhbase.spatial.v1.Division", Title: "行政区划",
+			Searches: map[string][]string{"query": {"display_name"}},
 			Division: func(_ context.Context, m proto.Message) (string, error) {
 				return m.(*spatialv1.Division).GetCode(), nil
 			},
 		},
 		{
 			Registry: "spatial", Type: "zhbase.spatial.v1.Address", Title: "标准地址",
+			Searches: map[string][]string{"query": {"full_text"}, "prefix": {"full_text"}, "text": {"full_text"}},
 			Division: func(_ context.Context, m proto.Message) (string, error) {
 				return strings.TrimPrefix(m.(*spatialv1.Address).GetDivision(), "divisions/"), nil
 			},
 		},
 		{
 			Registry: "spatial", Type: "zhbase.spatial.v1.Feature", Title: "地理要素",
+			Searches: map[string][]string{"query": {"display_name"}},
 			Division: func(_ context.Context, m proto.Message) (string, error) {
 				return strings.TrimPrefix(m.(*spatialv1.Feature).GetDivision(), "divisions/"), nil
 			},
