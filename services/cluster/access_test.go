@@ -206,10 +206,10 @@ func testAccess(t *testing.T, base string, keys map[string]string, p *cluster.Pr
 		}{
 			{"tjj", "/v1/enterprises/-/reports:aggregate?group_by=GROUP_BY_INDUSTRY&start_period=2020&end_period=2025", 200},
 			{"czj", "/v1/enterprises/-/reports:aggregate?group_by=GROUP_BY_INDUSTRY&start_period=2020&end_period=2025", 403}, // sums items it was not granted
-			{"scjgj", "/v1/persons:search?query=%E5%BC%A0", 200},                         // display_name granted everywhere
-			{"zbsjd", "/v1/persons:search?query=%E5%BC%A0", 403},                         // only in its own division
-			{"scjgj", "/v1/persons:search?birth_date=1990-01-01", 403},                   // birth_date not granted
-			{"czj", "/v1/legalEntities:search?query=%E5%AE%81%E6%B3%A2", 200},           // names are unconditional
+			{"scjgj", "/v1/persons:search?query=%E5%BC%A0", 200},                                                             // display_name granted everywhere
+			{"zbsjd", "/v1/persons:search?query=%E5%BC%A0", 403},                                                             // only in its own division
+			{"scjgj", "/v1/persons:search?birth_date=1990-01-01", 403},                                                       // birth_date not granted
+			{"czj", "/v1/legalEntities:search?query=%E5%AE%81%E6%B3%A2", 200},                                                // names are unconditional
 		} {
 			if r := purpose(c.dep).rest(t, "GET", base+c.url, ""); r.code != c.want {
 				t.Errorf("%s GET %s: %d, want %d (%v)", c.dep, c.url, r.code, c.want, r.body["message"])
