@@ -33,6 +33,7 @@ import (
 	"github.com/zhbase/zhbase/services/kit/authz"
 	"github.com/zhbase/zhbase/services/kit/discovery"
 	"github.com/zhbase/zhbase/services/kit/mtls"
+	"github.com/zhbase/zhbase/services/kit/page"
 )
 
 // credentialCacheTTL is how long a checked API key or token is trusted
@@ -85,6 +86,9 @@ func (p *Process) startAuth(context.Context) (func(context.Context) error, error
 	if p.signer, err = auth.NewSigner(key); err != nil {
 		return nil, err
 	}
+	// Page tokens are sealed with the cluster key, so that every replica
+	// continues a page another one started, and nobody else reads them.
+	page.SetKey(key)
 	if p.cfg.TLS.Enabled() {
 		if p.tls, err = mtls.Load(p.cfg.TLS); err != nil {
 			return nil, err

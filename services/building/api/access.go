@@ -16,7 +16,7 @@ func Resources() []authz.Resource {
 		Registry: "building", Type: "zhbase.building.v1.Building", Title: "房屋建筑",
 		// Owners who are persons are named by their ID number.
 		Personal: []string{"owners"},
-		Searches: map[string][]string{"query": {"display_name"}},
+		Searches: map[string][]string{"query": {"display_name"}, "owner": {"owners"}},
 		Division: func(_ context.Context, m proto.Message) (string, error) {
 			return m.(*buildingv1.Building).GetDivisionCode(), nil
 		},

@@ -281,11 +281,36 @@ func (s *filteringStream) SendMsg(m any) error {
 		return status.Error(codes.PermissionDenied, "the call was not admitted")
 	}
 	if s.call.viewer != nil {
+		if err := s.e.refresh(s.call.viewer); err != nil {
+			s.admitErr = err
+			s.call.refused(err)
+			return err
+		}
 		if msg, ok := m.(proto.Message); ok {
 			s.call.viewer.filter(msg.ProtoReflect())
 		}
 	}
 	return s.ServerStream.SendMsg(m)
+}
+
+// refresh brings a long stream's viewer up to the current policy and
+// time, so that a revoked or expired grant, or a suspended department,
+// stops what an open watch sends as it would a new call.
+func (e *Enforcer) refresh(v *viewer) error {
+	p, err := e.o.Policy.Current()
+	if err != nil {
+		return nil // keep the rules the stream was admitted under
+	}
+	now := e.o.Now()
+	if p.Revision == v.policy.Revision && now.Sub(v.now) < time.Second {
+		return nil
+	}
+	if d, ok := p.Departments[v.caller]; !ok || !d.Active {
+		return fmt.Errorf("department %s is no longer an active member of the platform: %w", v.caller, errs.ErrPermissionDenied)
+	}
+	v.policy, v.now = p, now
+	clear(v.access)
+	return nil
 }
 
 // authorize applies the method, object and field rules to a registry
@@ -344,7 +369,11 @@ func (e *Enforcer) authorize(ctx context.Context, id auth.Identity, m *Method, r
 			}
 			for _, field := range []string{"filter", "order_by"} {
 				if expr := stringField(req.ProtoReflect(), field); expr != "" {
-					if hidden := filterReferences(expr, r, a); hidden != "" {
+					hidden, err := hiddenReference(field, expr, r, a)
+					if err != nil {
+						return nil, err
+					}
+					if hidden != "" {
 						return nil, fmt.Errorf("%s may not be used in %s: department %s does not see it for every record: %w", hidden, field, id.Department, errs.ErrPermissionDenied)
 					}
 				}

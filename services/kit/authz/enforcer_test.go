@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,6 +50,11 @@ func populationResources() []authz.Resource {
 func legalEntityResources() []authz.Resource { return legalentityapi.Resources() }
 
 type staticPolicy struct{ p *authz.Policy }
+
+// switchPolicy is a policy source a test changes, as the exchange does.
+type switchPolicy struct{ p atomic.Pointer[authz.Policy] }
+
+func (s *switchPolicy) Current() (*authz.Policy, error) { return s.p.Load(), nil }
 
 func (s staticPolicy) Current() (*authz.Policy, error) {
 	if s.p == nil {
@@ -257,6 +263,31 @@ func TestReadFiltering(t *testing.T) {
 			t.Fatalf("by a hidden item: %v", err)
 		}
 	})
+	t.Run("a filter cannot hide a comparison in escaped quotes", func(t *testing.T) {
+		_, err := e.Unary()(incoming(s, purpose("mzj")), &populationv1.ListPersonsRequest{Filter: `display_name = "\"" OR phone = 138* OR display_name = "\""`},
+			&grpc.UnaryServerInfo{FullMethod: "/zhbase.population.v1.PopulationService/ListPersons"},
+			func(ctx context.Context, req any) (any, error) { return &populationv1.ListPersonsResponse{}, nil })
+		if server.CodeOf(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "phone") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("a record of a type the caller sees nothing of leaves nothing", func(t *testing.T) {
+		resp, err := e.Unary()(incoming(s, auth.Identity{Department: "tjj"}), &populationv1.ListPopulationChangesRequest{},
+			&grpc.UnaryServerInfo{FullMethod: "/zhbase.population.v1.PopulationService/ListPopulationChanges"},
+			func(ctx context.Context, req any) (any, error) {
+				return &populationv1.ListPopulationChangesResponse{Changes: []*populationv1.PopulationChange{{
+					Sequence: 1, Name: "households/0010000002",
+					Resource: &populationv1.PopulationChange_Household{Household: &populationv1.Household{Name: "households/0010000002", HouseholdNumber: "0010000002"}},
+				}}}, nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := resp.(*populationv1.ListPopulationChangesResponse).GetChanges()[0]
+		if c.GetName() != "" || c.GetHousehold().GetName() != "" || c.GetHousehold().GetHouseholdNumber() != "" || c.GetSequence() != 1 {
+			t.Fatalf("change = %v", c)
+		}
+	})
 	t.Run("a list filter on a hidden item is refused", func(t *testing.T) {
 		_, err := e.Unary()(incoming(s, purpose("mzj")), &populationv1.ListPersonsRequest{Filter: `phone = "13812345678"`},
 			&grpc.UnaryServerInfo{FullMethod: "/zhbase.population.v1.PopulationService/ListPersons"},
@@ -409,4 +440,51 @@ func TestRegistryBehindEnforcer(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+func TestStreamsFollowPolicyChanges(t *testing.T) {
+	granted := testPolicy()
+	granted.Grants["tjj"] = []authz.Grant{{Name: "grants/9", Department: "tjj", Type: entityType, Items: []string{"legal_representative.id_number"}, Start: time.Now().Add(-time.Hour), Expire: time.Now().Add(time.Hour)}}
+	src := &switchPolicy{}
+	src.p.Store(granted)
+	signer, _ := auth.NewSigner(testKey)
+	e, err := authz.New(authz.Options{
+		Verifier:   &auth.Verifier{Signer: signer},
+		Registries: map[string]string{"legalentity": legalentityapi.ServiceName},
+		Resources:  legalEntityResources(), Policy: src, DefaultRate: 1000, DefaultBurst: 1000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := legalentityv1.NewLegalEntityServiceClient(serveLegalEntities(t, e))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	owner := auth.OutgoingContext(ctx, signer, auth.Identity{Department: "scjgj"})
+	stream, err := c.WatchLegalEntityChanges(auth.OutgoingContext(ctx, signer, auth.Identity{Department: "tjj", Purpose: "核对", CaseReference: "T-1"}), &legalentityv1.WatchLegalEntityChangesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entities := demo.LegalEntities(demo.DefaultSeed, 3)
+	next := func(i int) (*legalentityv1.LegalEntityChange, error) {
+		if _, err := c.CreateLegalEntity(owner, &legalentityv1.CreateLegalEntityRequest{LegalEntity: entities[i]}); err != nil {
+			t.Fatal(err)
+		}
+		return stream.Recv()
+	}
+	if ch, err := next(0); err != nil || ch.GetLegalEntity().GetLegalRepresentative().GetIdNumber() == "" {
+		t.Fatalf("while granted: %v, %v", ch, err)
+	}
+	revoked := testPolicy()
+	revoked.Revision = 2
+	src.p.Store(revoked)
+	if ch, err := next(1); err != nil || ch.GetLegalEntity().GetLegalRepresentative().GetIdNumber() != "" || ch.GetLegalEntity().GetDisplayName() == "" {
+		t.Fatalf("after the grant was revoked: %v, %v", ch, err)
+	}
+	suspended := testPolicy()
+	suspended.Revision = 3
+	suspended.Departments["tjj"] = authz.Department{Code: "tjj", Active: false}
+	src.p.Store(suspended)
+	if ch, err := next(2); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("after the department was suspended: %v, %v", ch, err)
+	}
 }

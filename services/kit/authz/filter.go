@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/zhbase/zhbase/services/kit/errs"
+	"github.com/zhbase/zhbase/services/kit/filter"
 )
 
 // viewer filters the messages of one call for one caller.
@@ -59,7 +62,7 @@ func (v *viewer) filter(m protoreflect.Message) {
 		default:
 			child := val.Message()
 			var before string
-			if r := v.resources[fd.Message().FullName()]; r != nil && r.NameReveals != "" {
+			if v.resources[fd.Message().FullName()] != nil {
 				before = nameOf(child)
 			}
 			v.filter(child)
@@ -91,6 +94,23 @@ func nameOf(m protoreflect.Message) string {
 
 func (v *viewer) filterResource(m protoreflect.Message, r *Resource) {
 	a := v.accessOf(r.Type)
+	// The audit record names what was read, as stored.
+	if n := nameOf(m); n != "" && len(v.names) < maxAuditNames {
+		v.names = append(v.names, n)
+	}
+	if !a.Any() {
+		// A record of a type the caller sees nothing of (a household among
+		// a feed's persons) leaves nothing, not even its name.
+		var all []protoreflect.FieldDescriptor
+		m.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+			all = append(all, fd)
+			return true
+		})
+		for _, fd := range all {
+			m.Clear(fd)
+		}
+		return
+	}
 	var division string
 	resolved := false
 	visible := func(path string) bool {
@@ -156,15 +176,30 @@ func (v *viewer) filterResource(m protoreflect.Message, r *Resource) {
 	for _, s := range subClear {
 		s.msg.Clear(s.fd)
 	}
-	if n := nameOf(m); n != "" && len(v.names) < maxAuditNames {
-		v.names = append(v.names, n)
-	}
 }
 
-// filterReferences returns the first item a filter or order_by expression
+// hiddenReference returns the first item a filter or order_by expression
 // of a list request refers to that the caller may not see everywhere: a
-// filter on a hidden field would reveal it one comparison at a time.
-func filterReferences(expr string, r *Resource, a Access) string {
+// filter on a hidden field would reveal it one comparison at a time. The
+// filter is read by the same parser the registries use, so that nothing
+// the registry would compare escapes the check; one it cannot parse is
+// refused.
+func hiddenReference(field, expr string, r *Resource, a Access) (string, error) {
+	var refs []string
+	switch field {
+	case "filter":
+		n, err := filter.Parse(expr)
+		if err != nil {
+			return "", errs.Field("filter", "%v", err)
+		}
+		refs = filterFields(n, refs)
+	default:
+		for _, term := range strings.Split(expr, ",") {
+			if f := strings.Fields(term); len(f) > 0 {
+				refs = append(refs, f[0])
+			}
+		}
+	}
 	items := map[string]bool{}
 	for _, it := range r.Items() {
 		items[it.Path] = true
@@ -172,56 +207,40 @@ func filterReferences(expr string, r *Resource, a Access) string {
 			items[head] = true
 		}
 	}
-	for _, tok := range identifiers(expr) {
-		path := tok
+	for _, ref := range refs {
+		path := ref
 		if !items[path] {
 			head, _, _ := strings.Cut(path, ".")
 			if !items[head] {
+				// Not an item (a metadata field, or unknown: the registry
+				// refuses unknown fields itself).
 				continue
 			}
 			path = head
 		}
-		if a.Visible[path] {
+		if a.Visible[path] || strings.Contains(ref, ".") && a.Visible[ref] {
 			continue
 		}
-		// A split field is usable when every sub-item in the path is.
-		if strings.Contains(tok, ".") && a.Visible[tok] {
-			continue
-		}
-		return tok
+		return ref, nil
 	}
-	return ""
+	return "", nil
 }
 
-// identifiers lists the bare words of an AIP-160 expression, leaving out
-// quoted values.
-func identifiers(expr string) []string {
-	var out []string
-	var quote rune
-	start := -1
-	flush := func(i int) {
-		if start >= 0 {
-			out = append(out, expr[start:i])
-			start = -1
+// filterFields lists the fields a parsed filter compares.
+func filterFields(n filter.Node, out []string) []string {
+	switch n := n.(type) {
+	case *filter.And:
+		for _, t := range n.Terms {
+			out = filterFields(t, out)
 		}
-	}
-	for i, c := range expr {
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			flush(i)
-			quote = c
-		case c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || start >= 0 && c >= '0' && c <= '9':
-			if start < 0 {
-				start = i
-			}
-		default:
-			flush(i)
+	case *filter.Or:
+		for _, t := range n.Terms {
+			out = filterFields(t, out)
 		}
+	case *filter.Not:
+		out = filterFields(n.X, out)
+	case *filter.Compare:
+		out = append(out, n.Field)
 	}
-	flush(len(expr))
 	return out
 }

@@ -67,16 +67,8 @@ var (
 	errQuery     = &tokenError{"was made for a different filter, order_by or other request parameters; repeat them exactly, or start again without page_token"}
 )
 
-// Encode returns an opaque, URL-safe token (base64url without padding)
-// carrying t and bound to query.
-//
-// query must identify everything that shapes the result set except
-// page_size and page_token: include the method or collection name, parent,
-// filter, order_by and any other parameters, so a token cannot be replayed
-// against a different List either. Encode always returns a non-empty
-// token; return an empty next_page_token yourself when there are no more
-// rows.
-func Encode(query string, t Token) string {
+// encodePlain is Encode before sealing: the token's readable layout.
+func encodePlain(query string, t Token) string {
 	n := headLen + binary.MaxVarintLen64 + binary.MaxVarintLen64
 	for _, v := range t.After {
 		n += binary.MaxVarintLen64 + len(v)
@@ -102,10 +94,8 @@ func queryHash(query string) []byte {
 // accept, so each token has exactly one spelling.
 var strict = base64.RawURLEncoding.Strict()
 
-// Decode parses a token made by Encode for the same query. An empty token
-// is the first page: zero Token, nil error. Every failure wraps
-// ErrInvalidToken.
-func Decode(query, token string) (Token, error) {
+// decodePlain is Decode after unsealing.
+func decodePlain(query, token string) (Token, error) {
 	if token == "" {
 		return Token{}, nil
 	}

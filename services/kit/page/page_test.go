@@ -89,21 +89,21 @@ func TestTokenRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			const q = "ListEntities?parent=districts/110105&filter=status = ACTIVE&order_by=name"
-			s := Encode(q, tt.tok)
+			s := encodePlain(q, tt.tok)
 			if s == "" {
 				t.Fatal("Encode returned an empty token, which would mean the last page")
 			}
 			if strings.ContainsAny(s, "+/=") {
 				t.Errorf("token %q is not base64url without padding", s)
 			}
-			got, err := Decode(q, s)
+			got, err := decodePlain(q, s)
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
 			if !reflect.DeepEqual(got, tt.tok) {
-				t.Errorf("Decode(Encode(%+v)) = %+v", tt.tok, got)
+				t.Errorf("decodePlain(encodePlain(%+v)) = %+v", tt.tok, got)
 			}
-			if again := Encode(q, got); again != s {
+			if again := encodePlain(q, got); again != s {
 				t.Errorf("re-encoding gives %q, want %q", again, s)
 			}
 		})
@@ -112,25 +112,25 @@ func TestTokenRoundTrip(t *testing.T) {
 
 func TestTokenIsShort(t *testing.T) {
 	tok := Token{After: []string{"2024-01-31T08:00:00.123456Z", "0190f5b6-6a1e-7c3e-9d2a-4b1e8f0c2d3a"}}
-	s := Encode("a long query "+strings.Repeat("filter ", 200), tok)
+	s := encodePlain("a long query "+strings.Repeat("filter ", 200), tok)
 	if len(s) >= 200 {
 		t.Errorf("typical keyset token is %d chars, want < 200: %s", len(s), s)
 	}
-	if s := Encode("q", Token{Offset: 100}); len(s) > 20 {
+	if s := encodePlain("q", Token{Offset: 100}); len(s) > 20 {
 		t.Errorf("offset token is %d chars: %s", len(s), s)
 	}
 }
 
 func TestDecodeEmpty(t *testing.T) {
-	got, err := Decode("anything", "")
+	got, err := decodePlain("anything", "")
 	if err != nil || !reflect.DeepEqual(got, Token{}) {
-		t.Errorf(`Decode("") = %+v, %v; want zero Token, nil`, got, err)
+		t.Errorf(`decodePlain("") = %+v, %v; want zero Token, nil`, got, err)
 	}
 }
 
 func TestDecodeErrors(t *testing.T) {
 	const q = "ListEntities?filter=status = ACTIVE&order_by=name"
-	good := Encode(q, Token{After: []string{"Acme", "42"}, Offset: 3})
+	good := encodePlain(q, Token{After: []string{"Acme", "42"}, Offset: 3})
 	raw, _ := base64.RawURLEncoding.DecodeString(good)
 	enc := func(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 	withBody := func(body ...byte) string { return enc(append(append([]byte{}, raw[:headLen]...), body...)) }
@@ -166,7 +166,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Decode(tt.query, tt.token)
+			got, err := decodePlain(tt.query, tt.token)
 			if err == nil {
 				t.Fatalf("Decode = %+v, want an error", got)
 			}
@@ -191,7 +191,7 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func TestDecodeWrongQueryMessage(t *testing.T) {
-	_, err := Decode("b", Encode("a", Token{Offset: 1}))
+	_, err := decodePlain("b", encodePlain("a", Token{Offset: 1}))
 	want := "page: page_token was made for a different filter, order_by or other request parameters; repeat them exactly, or start again without page_token"
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v\nwant    %s", err, want)
@@ -200,27 +200,27 @@ func TestDecodeWrongQueryMessage(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	f.Add("q", "")
-	f.Add("q", Encode("q", Token{}))
-	f.Add("q", Encode("q", Token{Offset: 12}))
-	f.Add("q", Encode("q", Token{After: []string{"Acme", "42"}}))
-	f.Add("q", Encode("other", Token{After: []string{"x"}}))
+	f.Add("q", encodePlain("q", Token{}))
+	f.Add("q", encodePlain("q", Token{Offset: 12}))
+	f.Add("q", encodePlain("q", Token{After: []string{"Acme", "42"}}))
+	f.Add("q", encodePlain("other", Token{After: []string{"x"}}))
 	f.Add("q", "AQ")
 	f.Add("q", "!!!!")
 	f.Add("", strings.Repeat("_", 40))
 	f.Fuzz(func(t *testing.T, query, token string) {
-		tok, err := Decode(query, token)
+		tok, err := decodePlain(query, token)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidToken) {
-				t.Fatalf("Decode(%q, %q) error %v does not wrap ErrInvalidToken", query, token, err)
+				t.Fatalf("decodePlain(%q, %q) error %v does not wrap ErrInvalidToken", query, token, err)
 			}
 			return
 		}
 		if tok.Offset < 0 {
-			t.Fatalf("Decode(%q, %q) accepted a negative offset", query, token)
+			t.Fatalf("decodePlain(%q, %q) accepted a negative offset", query, token)
 		}
 		// Tokens are canonical: whatever decodes re-encodes to itself.
-		if token != "" && Encode(query, tok) != token {
-			t.Fatalf("Decode(%q, %q) = %+v, which re-encodes differently", query, token, tok)
+		if token != "" && encodePlain(query, tok) != token {
+			t.Fatalf("decodePlain(%q, %q) = %+v, which re-encodes differently", query, token, tok)
 		}
 	})
 }
@@ -233,12 +233,53 @@ func FuzzRoundTrip(f *testing.F) {
 			offset = -(offset + 1)
 		}
 		want := Token{After: []string{a, b}, Offset: offset}
-		got, err := Decode(query, Encode(query, want))
+		got, err := decodePlain(query, encodePlain(query, want))
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Fatalf("round trip of %+v = %+v, %v", want, got, err)
 		}
-		if _, err := Decode(query+"x", Encode(query, want)); !errors.Is(err, ErrInvalidToken) {
+		if _, err := decodePlain(query+"x", encodePlain(query, want)); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("token for %q accepted for %q", query, query+"x")
+		}
+	})
+}
+
+func TestSealedTokens(t *testing.T) {
+	const q = "ListPersons?filter="
+	tok := Token{After: []string{"2024-01-31", "330211199001011234"}}
+	s := Encode(q, tok)
+	t.Run("a sealed token round-trips", func(t *testing.T) {
+		got, err := Decode(q, s)
+		if err != nil || !reflect.DeepEqual(got, tok) {
+			t.Fatalf("Decode = %+v, %v", got, err)
+		}
+	})
+	t.Run("it reveals none of the keyset values", func(t *testing.T) {
+		raw, _ := base64.RawURLEncoding.DecodeString(s)
+		if strings.Contains(string(raw), "330211199001011234") || strings.Contains(s, "MzMwMjEx") {
+			t.Fatalf("token %s carries the ID number in clear", s)
+		}
+	})
+	t.Run("an altered token is refused", func(t *testing.T) {
+		raw, _ := base64.RawURLEncoding.DecodeString(s)
+		raw[len(raw)-1] ^= 1
+		if _, err := Decode(q, base64.RawURLEncoding.EncodeToString(raw)); !errors.Is(err, ErrInvalidToken) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("the query binding holds under the seal", func(t *testing.T) {
+		if _, err := Decode("ListPersons?filter=x", s); !errors.Is(err, ErrInvalidToken) || !strings.Contains(err.Error(), "different filter") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("processes sharing a key read each other's tokens; others do not", func(t *testing.T) {
+		SetKey([]byte("deployment one"))
+		s := Encode(q, tok)
+		if _, err := Decode(q, s); err != nil {
+			t.Fatal(err)
+		}
+		SetKey([]byte("deployment two"))
+		if _, err := Decode(q, s); !errors.Is(err, ErrInvalidToken) {
+			t.Fatalf("err = %v", err)
 		}
 	})
 }

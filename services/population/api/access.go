@@ -35,6 +35,8 @@ func Resources(division AddressDivision) []authz.Resource {
 				"birth_date": {"birth_date"},
 				"address":    {"registered_address", "residence_address"},
 				"household":  {"household"},
+				// ListHouseholdMembers: who belongs to which household.
+				"parent": {"household"},
 			},
 			NameReveals: "id_number",
 			MaskName: func(name string) string {
