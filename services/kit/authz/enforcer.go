@@ -272,8 +272,21 @@ func (s *filteringStream) RecvMsg(m any) error {
 	s.ctx, s.call, s.admitErr = ctx, c, err
 	if err != nil {
 		c.refused(err)
+		return err
 	}
-	return err
+	// A stream sends data long before it ends: its opening is recorded
+	// first, so that nothing leaves unrecorded should the closing record
+	// never be written.
+	if s.e.o.Audit != nil {
+		opened := c.entry
+		opened.Code, opened.Detail = codes.OK, "stream opened"
+		if err := s.e.o.Audit.Append(context.WithoutCancel(ctx), opened); err != nil {
+			s.e.o.Logger.ErrorContext(ctx, "audit record not stored", "method", s.method, "error", err.Error())
+			s.admitErr = fmt.Errorf("the call could not be audited: %w", errs.ErrUnavailable)
+			return s.admitErr
+		}
+	}
+	return nil
 }
 
 func (s *filteringStream) SendMsg(m any) error {

@@ -429,6 +429,10 @@ func TestRegistryBehindEnforcer(t *testing.T) {
 		if le := change.GetLegalEntity(); le.GetDisplayName() == "" || le.GetLegalRepresentative().GetIdNumber() != "" {
 			t.Fatalf("change = %v", change)
 		}
+		// The opening is on record before the stream ends.
+		if got := rec.last(); got.Detail != "stream opened" || got.Identity.Department != "tjj" {
+			t.Fatalf("last audit entry = %+v", got)
+		}
 	})
 	t.Run("services read but never write in their own name", func(t *testing.T) {
 		svc := as(auth.Identity{Service: "building"})
