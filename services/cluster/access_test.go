@@ -396,5 +396,11 @@ func testAccess(t *testing.T, base string, keys map[string]string, p *cluster.Pr
 		if field(got[0], "event.building.displayName") != "镇海区档案馆" || field(got[0], "event.building.safetyRating") != "" {
 			t.Fatalf("delivered %v", got[0])
 		}
+		// The feed was read as the subscriber, under what it declared.
+		r = as(keys["dsjj"]).rest(t, "GET", base+"/v1/auditRecords?department=sthjj&method=/zhbase.building.v1.BuildingService/ListBuildingChanges", "")
+		reads, _ := r.body["auditRecords"].([]any)
+		if r.code != 200 || len(reads) == 0 || field(reads[0].(map[string]any), "purpose") != "辖区走访核查" {
+			t.Fatalf("the delivery's reads in the audit log: %d %v", r.code, r.body)
+		}
 	})
 }

@@ -14,14 +14,6 @@ import (
 	"github.com/zhbase/zhbase/services/kit/auth"
 )
 
-// Declarations of the reads a subscription's delivery makes: personal data
-// leaves a registry only with a purpose and a case reference, and the
-// subscription is both.
-const (
-	deliveryPurpose = "变更订阅推送 (subscription delivery)"
-	deliveryCase    = "subscription"
-)
-
 // registryFeed reads every registry's change feed (List…Changes) as a
 // department, so that the registry's enforcer filters each event to what
 // that department may see and audits the read.
@@ -52,8 +44,9 @@ func newRegistryFeed(signer *auth.Signer, conns map[string]*grpc.ClientConn) (*r
 	return f, nil
 }
 
-// read calls registry's List…Changes after after, for at most max.
-func (f *registryFeed) read(ctx context.Context, department, registry string, after int64, max int) (protoreflect.Message, error) {
+// read calls registry's List…Changes after after, for at most max, as the
+// subscribing department under the purpose and case reference it declared.
+func (f *registryFeed) read(ctx context.Context, r subscription.Reader, registry string, after int64, max int) (protoreflect.Message, error) {
 	md, ok := f.methods[registry]
 	conn := f.conns[registry]
 	if !ok || conn == nil {
@@ -70,7 +63,7 @@ func (f *registryFeed) read(ctx context.Context, department, registry string, af
 	req, resp := in.New(), out.New()
 	req.Set(md.Input().Fields().ByName("after_sequence"), protoreflect.ValueOfInt64(after))
 	req.Set(md.Input().Fields().ByName("max"), protoreflect.ValueOfInt32(int32(min(max, 1000))))
-	ctx = auth.OutgoingContext(ctx, f.signer, auth.Identity{Department: department, Purpose: deliveryPurpose, CaseReference: deliveryCase})
+	ctx = auth.OutgoingContext(ctx, f.signer, auth.Identity{Department: r.Department, Purpose: r.Purpose, CaseReference: r.CaseReference})
 	method := "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
 	if err := conn.Invoke(ctx, method, req.Interface(), resp.Interface()); err != nil {
 		return nil, fmt.Errorf("read the %s feed: %w", registry, err)
@@ -79,8 +72,8 @@ func (f *registryFeed) read(ctx context.Context, department, registry string, af
 }
 
 // Head implements subscription.Feed.
-func (f *registryFeed) Head(ctx context.Context, department, registry string) (int64, error) {
-	resp, err := f.read(ctx, department, registry, 0, 1)
+func (f *registryFeed) Head(ctx context.Context, r subscription.Reader, registry string) (int64, error) {
+	resp, err := f.read(ctx, r, registry, 0, 1)
 	if err != nil {
 		return 0, err
 	}
@@ -88,8 +81,8 @@ func (f *registryFeed) Head(ctx context.Context, department, registry string) (i
 }
 
 // Changes implements subscription.Feed.
-func (f *registryFeed) Changes(ctx context.Context, department, registry string, after int64, max int) ([]subscription.Change, error) {
-	resp, err := f.read(ctx, department, registry, after, max)
+func (f *registryFeed) Changes(ctx context.Context, r subscription.Reader, registry string, after int64, max int) ([]subscription.Change, error) {
+	resp, err := f.read(ctx, r, registry, after, max)
 	if err != nil {
 		return nil, err
 	}

@@ -218,7 +218,7 @@ func TestEveryChangeToAFollowedRecordArrivesExactlyOnceAcrossRestarts(t *testing
 		if err != nil {
 			t.Fatal(err)
 		}
-		head, _ := reg.Feed.Head(context.Background(), "scjgj", "legalentity")
+		head, _ := reg.Feed.Head(context.Background(), subscription.Reader{Department: "scjgj"}, "legalentity")
 		subscriptiontest.Eventually(t, 5*time.Second, "the cursor never reached the head", func() bool {
 			got, err = second.Get(asDepartment, sub.ID)
 			return err == nil && got.DeliveredSequence == head

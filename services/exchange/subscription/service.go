@@ -186,13 +186,14 @@ func (s *Service) Create(ctx context.Context, in *Subscription) (*Subscription, 
 	now := s.now()
 	sub := &Subscription{
 		Department: id.Department, Registry: in.Registry, Records: in.Records, CallbackURI: in.CallbackURI,
+		Purpose: id.Purpose, CaseReference: id.CaseReference,
 		EndTime: in.EndTime.UTC().Truncate(time.Microsecond), Start: in.Start, StartSequence: in.StartSequence,
 	}
 	sub.normalize()
 	if err := sub.validate(s.registries, now); err != nil {
 		return nil, err
 	}
-	head, err := s.o.Feed.Head(ctx, id.Department, sub.Registry)
+	head, err := s.o.Feed.Head(ctx, sub.Reader(), sub.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("read the head of the %s feed: %w", sub.Registry, err)
 	}

@@ -45,6 +45,11 @@ type Subscription struct {
 	Records []string
 	// CallbackURI is where deliveries are POSTed.
 	CallbackURI string
+	// Purpose (事由) and CaseReference are what the creating caller declared;
+	// every read of the feed for the subscription is made under them, so
+	// that a registry's personal data follows a purpose its reader stated.
+	Purpose       string
+	CaseReference string
 	// EndTime is when the subscription ends by itself; never when zero.
 	EndTime time.Time
 	Start   Start
@@ -132,15 +137,28 @@ func DeliveryName(subscriptionID string, sequence int64) string {
 	return ResourceName(subscriptionID) + "/deliveries/" + strconv.FormatInt(sequence, 10)
 }
 
+// Reader is who a feed is read for: the subscribing department, with the
+// purpose and case reference it declared when it subscribed.
+type Reader struct {
+	Department    string
+	Purpose       string
+	CaseReference string
+}
+
 // Feed reads registries' change feeds on behalf of a department. The
 // cluster's implementation calls the registry over gRPC as that department,
 // so each event is already filtered to what the department may see.
 type Feed interface {
 	// Head is the registry's latest sequence (for subscriptions that start
 	// "now").
-	Head(ctx context.Context, department, registry string) (int64, error)
+	Head(ctx context.Context, r Reader, registry string) (int64, error)
 	// Changes returns up to max changes with sequence > after, in order.
-	Changes(ctx context.Context, department, registry string, after int64, max int) ([]Change, error)
+	Changes(ctx context.Context, r Reader, registry string, after int64, max int) ([]Change, error)
+}
+
+// Reader is who the subscription's feed is read for.
+func (s *Subscription) Reader() Reader {
+	return Reader{Department: s.Department, Purpose: s.Purpose, CaseReference: s.CaseReference}
 }
 
 // Change is one event of a registry's feed.

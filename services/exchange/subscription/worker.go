@@ -198,7 +198,7 @@ func (s *Service) work(ctx context.Context, id string) {
 			return
 		}
 		fctx, cancel := context.WithTimeout(ctx, s.o.DeliveryTimeout)
-		changes, err := s.o.Feed.Changes(fctx, sub.Department, sub.Registry, sub.DeliveredSequence, batchSize)
+		changes, err := s.o.Feed.Changes(fctx, sub.Reader(), sub.Registry, sub.DeliveredSequence, batchSize)
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {

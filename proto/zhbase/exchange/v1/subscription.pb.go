@@ -242,7 +242,12 @@ type Subscription struct {
 	// The key of the deliveries' HMAC signature, base64url of 32 random bytes.
 	// Returned only by CreateSubscription and RotateSubscriptionSecret. Output
 	// only.
-	Secret        string `protobuf:"bytes,14,opt,name=secret,proto3" json:"secret,omitempty"`
+	Secret string `protobuf:"bytes,14,opt,name=secret,proto3" json:"secret,omitempty"`
+	// The purpose (事由) the subscribing department declared when it
+	// subscribed; the feed is read under it. Output only.
+	Purpose string `protobuf:"bytes,15,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// The case reference declared with it. Output only.
+	CaseReference string `protobuf:"bytes,16,opt,name=case_reference,json=caseReference,proto3" json:"case_reference,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -371,6 +376,20 @@ func (x *Subscription) GetUpdateTime() *timestamppb.Timestamp {
 func (x *Subscription) GetSecret() string {
 	if x != nil {
 		return x.Secret
+	}
+	return ""
+}
+
+func (x *Subscription) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+func (x *Subscription) GetCaseReference() string {
+	if x != nil {
+		return x.CaseReference
 	}
 	return ""
 }
@@ -949,7 +968,7 @@ var File_zhbase_exchange_v1_subscription_proto protoreflect.FileDescriptor
 
 const file_zhbase_exchange_v1_subscription_proto_rawDesc = "" +
 	"\n" +
-	"%zhbase/exchange/v1/subscription.proto\x12\x12zhbase.exchange.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\x05\n" +
+	"%zhbase/exchange/v1/subscription.proto\x12\x12zhbase.exchange.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x05\n" +
 	"\fSubscription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
 	"\n" +
@@ -970,7 +989,9 @@ const file_zhbase_exchange_v1_subscription_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x16\n" +
-	"\x06secret\x18\x0e \x01(\tR\x06secret\"\xab\x03\n" +
+	"\x06secret\x18\x0e \x01(\tR\x06secret\x12\x18\n" +
+	"\apurpose\x18\x0f \x01(\tR\apurpose\x12%\n" +
+	"\x0ecase_reference\x18\x10 \x01(\tR\rcaseReference\"\xab\x03\n" +
 	"\bDelivery\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x127\n" +

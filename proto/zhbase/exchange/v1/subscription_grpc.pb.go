@@ -49,7 +49,10 @@ const (
 type SubscriptionServiceClient interface {
 	// Subscribes the calling department to a registry's changes. The response
 	// is the only time, with RotateSubscriptionSecret, that the secret is
-	// returned: keep it.
+	// returned: keep it. The purpose (Zhbase-Purpose) and case reference
+	// (Zhbase-Case-Reference) sent with this call are kept with the
+	// subscription: every read of the feed for it is made under them, and a
+	// feed with personal data is refused without them.
 	CreateSubscription(ctx context.Context, in *CreateSubscriptionRequest, opts ...grpc.CallOption) (*Subscription, error)
 	// Reads one subscription, with its delivery cursor and state.
 	GetSubscription(ctx context.Context, in *GetSubscriptionRequest, opts ...grpc.CallOption) (*Subscription, error)
@@ -170,7 +173,10 @@ func (c *subscriptionServiceClient) ListDeliveries(ctx context.Context, in *List
 type SubscriptionServiceServer interface {
 	// Subscribes the calling department to a registry's changes. The response
 	// is the only time, with RotateSubscriptionSecret, that the secret is
-	// returned: keep it.
+	// returned: keep it. The purpose (Zhbase-Purpose) and case reference
+	// (Zhbase-Case-Reference) sent with this call are kept with the
+	// subscription: every read of the feed for it is made under them, and a
+	// feed with personal data is refused without them.
 	CreateSubscription(context.Context, *CreateSubscriptionRequest) (*Subscription, error)
 	// Reads one subscription, with its delivery cursor and state.
 	GetSubscription(context.Context, *GetSubscriptionRequest) (*Subscription, error)

@@ -140,6 +140,8 @@ func toProto(s *subscription.Subscription) *exchangev1.Subscription {
 		Registry:          s.Registry,
 		Records:           s.Records,
 		CallbackUri:       s.CallbackURI,
+		Purpose:           s.Purpose,
+		CaseReference:     s.CaseReference,
 		EndTime:           apiconv.Timestamp(s.EndTime),
 		Start:             exchangev1.SubscriptionStart(exchangev1.SubscriptionStart_value["SUBSCRIPTION_START_"+string(s.Start)]),
 		AfterSequence:     s.StartSequence,

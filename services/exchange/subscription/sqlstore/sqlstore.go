@@ -51,8 +51,8 @@ func Open(ctx context.Context, db *store.DB) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-const columns = `id, department, registry, records, callback_uri, end_time, start_kind, start_sequence, state,
-	delivered_sequence, parked_reason, next_attempt_time, sealed_secret, create_time, update_time`
+const columns = `id, department, registry, records, callback_uri, purpose, case_reference, end_time, start_kind,
+	start_sequence, state, delivered_sequence, parked_reason, next_attempt_time, sealed_secret, create_time, update_time`
 
 // formatTime stores t; the zero time is ”.
 func formatTime(t time.Time) string {
@@ -83,8 +83,8 @@ func (s *Store) Create(ctx context.Context, sub *subscription.Subscription) erro
 		return fmt.Errorf("encode records: %w", err)
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO subscriptions (`+columns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		sub.ID, sub.Department, sub.Registry, records, sub.CallbackURI, formatTime(sub.EndTime), string(sub.Start),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sub.ID, sub.Department, sub.Registry, records, sub.CallbackURI, sub.Purpose, sub.CaseReference, formatTime(sub.EndTime), string(sub.Start),
 		sub.StartSequence, string(sub.State), sub.DeliveredSequence, sub.ParkedReason, formatTime(sub.NextAttemptTime),
 		base64.StdEncoding.EncodeToString(sub.SealedSecret), formatTime(sub.CreateTime), formatTime(sub.UpdateTime))
 	if store.IsUniqueViolation(err) {
@@ -99,7 +99,7 @@ func (s *Store) Create(ctx context.Context, sub *subscription.Subscription) erro
 func scanSubscription(row interface{ Scan(...any) error }) (*subscription.Subscription, error) {
 	var sub subscription.Subscription
 	var records, endTime, start, state, next, sealed, created, updated string
-	if err := row.Scan(&sub.ID, &sub.Department, &sub.Registry, &records, &sub.CallbackURI, &endTime, &start,
+	if err := row.Scan(&sub.ID, &sub.Department, &sub.Registry, &records, &sub.CallbackURI, &sub.Purpose, &sub.CaseReference, &endTime, &start,
 		&sub.StartSequence, &state, &sub.DeliveredSequence, &sub.ParkedReason, &next, &sealed, &created, &updated); err != nil {
 		return nil, err
 	}

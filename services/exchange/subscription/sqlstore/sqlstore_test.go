@@ -42,6 +42,7 @@ func newSub(id, department string) *subscription.Subscription {
 		ID: id, Department: department, Registry: "legalentity",
 		Records:     []string{"legalEntities/91330211MA2H4LQX0D"},
 		CallbackURI: "https://apps.example.gov.cn/zhbase/events?token=a", Start: subscription.StartAfterSequence,
+		Purpose: "企业变更提醒", CaseReference: "SC-2026-9",
 		StartSequence: 10, State: subscription.StateActive, DeliveredSequence: 10,
 		SealedSecret: []byte{1, 2, 3, 0, 255}, CreateTime: t0, UpdateTime: t0,
 	}

@@ -127,7 +127,7 @@ func (f *Feed) check(registry string) error {
 }
 
 // Head implements subscription.Feed.
-func (f *Feed) Head(ctx context.Context, _, registry string) (int64, error) {
+func (f *Feed) Head(ctx context.Context, _ subscription.Reader, registry string) (int64, error) {
 	if err := f.check(registry); err != nil {
 		return 0, err
 	}
@@ -139,7 +139,7 @@ func (f *Feed) Head(ctx context.Context, _, registry string) (int64, error) {
 }
 
 // Changes implements subscription.Feed.
-func (f *Feed) Changes(ctx context.Context, _, registry string, after int64, max int) ([]subscription.Change, error) {
+func (f *Feed) Changes(ctx context.Context, _ subscription.Reader, registry string, after int64, max int) ([]subscription.Change, error) {
 	if err := f.check(registry); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ CREATE TABLE subscriptions (
     registry TEXT NOT NULL,
     records TEXT NOT NULL,
     callback_uri TEXT NOT NULL,
+    purpose TEXT NOT NULL DEFAULT '',
+    case_reference TEXT NOT NULL DEFAULT '',
     end_time TEXT NOT NULL,
     start_kind TEXT NOT NULL,
     start_sequence BIGINT NOT NULL,
