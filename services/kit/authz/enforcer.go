@@ -121,6 +121,10 @@ func New(o Options) (*Enforcer, error) {
 	return e, nil
 }
 
+// anonymous is the rate limiter's key for callers without a valid
+// credential; no department code can take it (codes start with a letter).
+const anonymous = "(anonymous)"
+
 // exempt methods need no identity and are not audited: load balancers and
 // operators' tools must reach them.
 func exempt(method string) bool {
@@ -142,6 +146,12 @@ func (e *Enforcer) admit(ctx context.Context, fullMethod string, req proto.Messa
 	}
 	id, err := e.o.Verifier.Identify(ctx)
 	if err != nil {
+		// Callers without a valid credential share one limit, so that
+		// guessing keys costs the exchange and the audit log no more than
+		// a department's calls would.
+		if lerr := e.limit(ctx, auth.Identity{Department: anonymous}, nil); lerr != nil {
+			return ctx, c, lerr
+		}
 		return ctx, c, err
 	}
 	c.entry.Identity = id

@@ -341,6 +341,17 @@ func TestRateLimit(t *testing.T) {
 	if _, err := callGetPerson(e, incoming(s, auth.Identity{Department: "gaj", Purpose: "p", CaseReference: "c"}), samplePerson()); err != nil {
 		t.Fatalf("another department is limited too: %v", err)
 	}
+	t.Run("callers without a credential share one limit", func(t *testing.T) {
+		limited := 0
+		for range 2000 {
+			if _, err := callGetPerson(e, context.Background(), samplePerson()); server.CodeOf(err) == codes.ResourceExhausted {
+				limited++
+			}
+		}
+		if limited == 0 {
+			t.Fatal("2,000 anonymous calls at once were never limited")
+		}
+	})
 }
 
 // serveLegalEntities runs the real legal-entity registry over bufconn with
