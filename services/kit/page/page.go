@@ -69,6 +69,11 @@ var (
 
 // encodePlain is Encode before sealing: the token's readable layout.
 func encodePlain(query string, t Token) string {
+	return base64.RawURLEncoding.EncodeToString(marshal(query, t))
+}
+
+// marshal lays out t bound to query.
+func marshal(query string, t Token) []byte {
 	n := headLen + binary.MaxVarintLen64 + binary.MaxVarintLen64
 	for _, v := range t.After {
 		n += binary.MaxVarintLen64 + len(v)
@@ -82,7 +87,7 @@ func encodePlain(query string, t Token) string {
 		b = binary.AppendUvarint(b, uint64(len(v)))
 		b = append(b, v...)
 	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return b
 }
 
 func queryHash(query string) []byte {
@@ -99,17 +104,34 @@ func decodePlain(query, token string) (Token, error) {
 	if token == "" {
 		return Token{}, nil
 	}
+	b, err := unbase64(token)
+	if err != nil {
+		return Token{}, err
+	}
+	return unmarshal(query, b)
+}
+
+// unbase64 decodes a token's text, refusing any but its one spelling.
+func unbase64(token string) ([]byte, error) {
 	if len(token) > maxToken {
-		return Token{}, errMalformed
+		return nil, errMalformed
 	}
 	for i := 0; i < len(token); i++ {
 		// The decoder skips '\r' and '\n'; refusing them keeps tokens canonical.
 		if c := token[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return Token{}, errMalformed
+			return nil, errMalformed
 		}
 	}
 	b, err := strict.DecodeString(token)
-	if err != nil || len(b) < headLen {
+	if err != nil {
+		return nil, errMalformed
+	}
+	return b, nil
+}
+
+// unmarshal reads what marshal laid out, checking it was bound to query.
+func unmarshal(query string, b []byte) (Token, error) {
+	if len(b) < headLen {
 		return Token{}, errMalformed
 	}
 	if b[0] != version {

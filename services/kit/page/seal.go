@@ -53,7 +53,7 @@ func SetKey(secret []byte) {
 // token; return an empty next_page_token yourself when there are no more
 // rows.
 func Encode(query string, t Token) string {
-	plain, _ := base64.RawURLEncoding.DecodeString(encodePlain(query, t))
+	plain := marshal(query, t)
 	g := *aead.Load()
 	nonce := make([]byte, g.NonceSize(), g.NonceSize()+len(plain)+g.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
@@ -69,17 +69,17 @@ func Decode(query, token string) (Token, error) {
 	if token == "" {
 		return Token{}, nil
 	}
-	if len(token) > maxToken {
-		return Token{}, errMalformed
+	sealed, err := unbase64(token)
+	if err != nil {
+		return Token{}, err
 	}
-	sealed, err := strict.DecodeString(token)
 	g := *aead.Load()
-	if err != nil || len(sealed) < g.NonceSize()+g.Overhead() {
+	if len(sealed) < g.NonceSize()+g.Overhead() {
 		return Token{}, errMalformed
 	}
 	plain, err := g.Open(nil, sealed[:g.NonceSize()], sealed[g.NonceSize():], nil)
 	if err != nil {
 		return Token{}, errMalformed
 	}
-	return decodePlain(query, base64.RawURLEncoding.EncodeToString(plain))
+	return unmarshal(query, plain)
 }
