@@ -2,6 +2,7 @@ package authz
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -34,13 +35,11 @@ func (p *Policy) Allowed(department string, methods []Method, now time.Time) []A
 			acc := p.AccessOf(department, t, now)
 			switch m.Kind {
 			case Read:
-				if !acc.Any() || m.Derived && len(acc.Visible) < len(p.Resources[t].Items) {
+				if !acc.Any() || m.Derived && p.unseen(t, acc) != "" {
 					continue
 				}
-				for path, item := range p.Resources[t].Items {
-					if item.Personal && !acc.Owned[path] && (acc.Visible[path] || len(acc.Scoped[path]) > 0) {
-						a.PurposeRequired = true
-					}
+				if len(p.personalSeen(t, acc)) > 0 {
+					a.PurposeRequired = true
 				}
 			case Write:
 				if len(acc.Owned) == 0 || len(acc.Owned) < len(p.Resources[t].Items) {
@@ -54,14 +53,6 @@ func (p *Policy) Allowed(department string, methods []Method, now time.Time) []A
 			out = append(out, a)
 		}
 	}
-	slices.SortFunc(out, func(x, y Allowance) int {
-		switch {
-		case x.Method.FullMethod < y.Method.FullMethod:
-			return -1
-		case x.Method.FullMethod > y.Method.FullMethod:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(x, y Allowance) int { return strings.Compare(x.Method.FullMethod, y.Method.FullMethod) })
 	return out
 }

@@ -115,8 +115,12 @@ func New(o Options) (*Enforcer, error) {
 	for i := range ms {
 		e.methods[ms[i].FullMethod] = &ms[i]
 	}
+	// A copy, since the items are cached on it.
+	o.Resources = slices.Clone(o.Resources)
 	for i := range o.Resources {
-		e.resources[o.Resources[i].Type] = &o.Resources[i]
+		r := &o.Resources[i]
+		r.items = r.Items()
+		e.resources[r.Type] = r
 	}
 	return e, nil
 }
@@ -196,16 +200,23 @@ func (e *Enforcer) finish(ctx context.Context, c *call, err error) error {
 			}
 		}
 	}
-	if e.o.Audit == nil {
-		return err
-	}
-	if aerr := e.o.Audit.Append(context.WithoutCancel(ctx), c.entry); aerr != nil {
-		e.o.Logger.ErrorContext(ctx, "audit record not stored", "method", c.entry.Method, "error", aerr.Error())
-		if err == nil && (c.method == nil || c.method.Kind == Read) {
-			return fmt.Errorf("the call could not be audited: %w", errs.ErrUnavailable)
-		}
+	if aerr := e.record(ctx, c.entry); aerr != nil && err == nil && (c.method == nil || c.method.Kind == Read) {
+		return aerr
 	}
 	return err
+}
+
+// record appends entry to the audit log, if there is one; a failure is
+// logged and returned as unavailable.
+func (e *Enforcer) record(ctx context.Context, entry AuditEntry) error {
+	if e.o.Audit == nil {
+		return nil
+	}
+	if err := e.o.Audit.Append(context.WithoutCancel(ctx), entry); err != nil {
+		e.o.Logger.ErrorContext(ctx, "audit record not stored", "method", entry.Method, "error", err.Error())
+		return fmt.Errorf("the call could not be audited: %w", errs.ErrUnavailable)
+	}
+	return nil
 }
 
 // Unary is the enforcer as a unary interceptor.
@@ -287,16 +298,10 @@ func (s *filteringStream) RecvMsg(m any) error {
 	// A stream sends data long before it ends: its opening is recorded
 	// first, so that nothing leaves unrecorded should the closing record
 	// never be written.
-	if s.e.o.Audit != nil {
-		opened := c.entry
-		opened.Code, opened.Detail = codes.OK, "stream opened"
-		if err := s.e.o.Audit.Append(context.WithoutCancel(ctx), opened); err != nil {
-			s.e.o.Logger.ErrorContext(ctx, "audit record not stored", "method", s.method, "error", err.Error())
-			s.admitErr = fmt.Errorf("the call could not be audited: %w", errs.ErrUnavailable)
-			return s.admitErr
-		}
-	}
-	return nil
+	opened := c.entry
+	opened.Code, opened.Detail = codes.OK, "stream opened"
+	s.admitErr = s.e.record(ctx, opened)
+	return s.admitErr
 }
 
 func (s *filteringStream) SendMsg(m any) error {
@@ -363,20 +368,12 @@ func (e *Enforcer) authorize(ctx context.Context, id auth.Identity, m *Method, r
 			continue
 		}
 		anyAccess = true
-		for path, item := range p.Resources[t].Items {
-			// A provider manages its own items; a purpose is what another
-			// department must declare to read them.
-			if item.Personal && !a.Owned[path] && (a.Visible[path] || len(a.Scoped[path]) > 0) {
-				personal = append(personal, path)
-			}
-		}
+		personal = append(personal, p.personalSeen(t, a)...)
 		if m.Derived {
 			// Totals leak what they sum: only a department that sees every
 			// item of every record may compute them.
-			for path := range p.Resources[t].Items {
-				if !a.Visible[path] {
-					return nil, fmt.Errorf("%s computes figures over every item of %s; department %s does not see %s in every record: %w", methodVerb(m.FullMethod), t.Name(), id.Department, path, errs.ErrPermissionDenied)
-				}
+			if path := p.unseen(t, a); path != "" {
+				return nil, fmt.Errorf("%s computes figures over every item of %s; department %s does not see %s in every record: %w", methodVerb(m.FullMethod), t.Name(), id.Department, path, errs.ErrPermissionDenied)
 			}
 		}
 		if r := e.resources[t]; r != nil && req != nil {
@@ -438,7 +435,7 @@ func (e *Enforcer) authorizeWrite(v *viewer, m *Method, req proto.Message) error
 	if !found {
 		for _, t := range m.Types {
 			a := v.accessOf(t)
-			for _, it := range e.resources[t].Items() {
+			for _, it := range e.resources[t].itemList() {
 				if !a.Owned[it.Path] {
 					return fmt.Errorf("only the provider of %s may %s: department %s does not own %s: %w", t.Name(), strings.ToLower(methodVerb(m.FullMethod)), v.caller, it.Path, errs.ErrPermissionDenied)
 				}
@@ -461,7 +458,7 @@ func owns(a Access, r *Resource, path string) bool {
 	if !slices.Contains(r.Split, path) {
 		return false
 	}
-	for _, it := range r.Items() {
+	for _, it := range r.itemList() {
 		if strings.HasPrefix(it.Path, path+".") && !a.Owned[it.Path] {
 			return false
 		}

@@ -201,7 +201,7 @@ func hiddenReference(field, expr string, r *Resource, a Access) (string, error) 
 		}
 	}
 	items := map[string]bool{}
-	for _, it := range r.Items() {
+	for _, it := range r.itemList() {
 		items[it.Path] = true
 		if head, _, ok := strings.Cut(it.Path, "."); ok {
 			items[head] = true

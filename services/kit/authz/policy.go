@@ -147,6 +147,31 @@ func (p *Policy) AccessOf(department string, t protoreflect.FullName, now time.T
 	return a
 }
 
+// unseen returns an item of t that a does not show in every record, ""
+// when a shows them all: what a caller must see to compute totals.
+func (p *Policy) unseen(t protoreflect.FullName, a Access) string {
+	for path := range p.Resources[t].Items {
+		if !a.Visible[path] {
+			return path
+		}
+	}
+	return ""
+}
+
+// personalSeen lists the personal items of t that a shows but does not
+// own: reading them needs a purpose and a case reference.
+func (p *Policy) personalSeen(t protoreflect.FullName, a Access) []string {
+	var out []string
+	for path, item := range p.Resources[t].Items {
+		// A provider manages its own items; a purpose is what another
+		// department must declare to read them.
+		if item.Personal && !a.Owned[path] && (a.Visible[path] || len(a.Scoped[path]) > 0) {
+			out = append(out, path)
+		}
+	}
+	return out
+}
+
 // VisibleIn returns whether path is visible for an object in division.
 func (a Access) VisibleIn(path, division string) bool {
 	if a.Visible[path] {

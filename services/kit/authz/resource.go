@@ -61,6 +61,17 @@ type Resource struct {
 	// for division-scoped grants; nil when the resource has none, in which
 	// case scoped grants never cover it.
 	Division func(ctx context.Context, m proto.Message) (string, error)
+
+	// items caches Items for the enforcer's hot path; set by New.
+	items []Item
+}
+
+// itemList is Items, computed once when the enforcer was built.
+func (r *Resource) itemList() []Item {
+	if r.items != nil {
+		return r.items
+	}
+	return r.Items()
 }
 
 // Metadata are the fields every caller who may read a resource sees: what
