@@ -316,14 +316,19 @@ func (p *Process) stopGRPC(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// openDB opens a component's database: PostgreSQL when its DSN is
-// configured, otherwise a SQLite file under the data directory.
+// openDB opens a component's database.
 func (p *Process) openDB(ctx context.Context, component string) (*store.DB, error) {
-	opts := store.Options{Name: component, SQLitePath: filepath.Join(p.cfg.DataDir, component+".db")}
-	if dsn := p.cfg.PostgresDSN[component]; dsn != "" {
-		opts.PostgresDSN = dsn
+	return store.Open(ctx, DatabaseOptions(p.cfg.DataDir, component, p.cfg.PostgresDSN[component]))
+}
+
+// DatabaseOptions locates a component's database: PostgreSQL at dsn when
+// it is set, otherwise the SQLite file <component>.db under dataDir. The
+// processes and the commands that open a database directly agree on it.
+func DatabaseOptions(dataDir, component, dsn string) store.Options {
+	if dsn != "" {
+		return store.Options{Name: component, PostgresDSN: dsn}
 	}
-	return store.Open(ctx, opts)
+	return store.Options{Name: component, SQLitePath: filepath.Join(dataDir, component+".db")}
 }
 
 func (p *Process) startGateway(ctx context.Context) (func(context.Context) error, error) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -65,9 +64,8 @@ func (d *auditDatabase) register(fs *flag.FlagSet) {
 }
 
 func (d *auditDatabase) open(ctx context.Context) (*store.DB, audit.Store, error) {
-	o := store.Options{Name: "audit", PostgresDSN: d.postgresDSN}
+	o := cluster.DatabaseOptions(d.dataDir, cluster.AuditTarget, d.postgresDSN)
 	if o.PostgresDSN == "" {
-		o.SQLitePath = filepath.Join(d.dataDir, "audit.db")
 		// Opening a missing file would create an empty log that verifies
 		// clean: say it is missing instead.
 		if _, err := os.Stat(o.SQLitePath); err != nil {
@@ -86,9 +84,10 @@ func (d *auditDatabase) open(ctx context.Context) (*store.DB, audit.Store, error
 	return db, st, nil
 }
 
-// parseAuditFlags parses args, then takes every flag not given from
-// ZHBASE_<FLAG> in the environment, like `zhbase serve`.
-func parseAuditFlags(fs *flag.FlagSet, args []string) error {
+// parseCommandFlags parses the args of a subcommand (audit, exchange),
+// then takes every flag not given from ZHBASE_<FLAG> in the environment,
+// like `zhbase serve`.
+func parseCommandFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,7 +127,7 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 	src.register(fs)
 	endpoints := fs.String("etcd.endpoints", "127.0.0.1:2379", "comma-separated etcd endpoints holding the anchors")
 	noAnchors := fs.Bool("no-anchors", false, "verify the chains alone, without the anchors in etcd")
-	if err := parseAuditFlags(fs, args); err != nil {
+	if err := parseCommandFlags(fs, args); err != nil {
 		return flagExit(err, stderr, name)
 	}
 	ctx := context.Background()
@@ -210,7 +209,7 @@ func auditSearch(args []string, stdout, stderr io.Writer) int {
 	to := fs.String("end-time", "", "only records before this time (RFC 3339)")
 	fs.IntVar(&q.PageSize, "page-size", audit.DefaultPageSize, fmt.Sprintf("records to print, at most %d", audit.MaxPageSize))
 	fs.StringVar(&q.PageToken, "page-token", "", "continue after a previous search")
-	if err := parseAuditFlags(fs, args); err != nil {
+	if err := parseCommandFlags(fs, args); err != nil {
 		return flagExit(err, stderr, name)
 	}
 	for _, b := range []struct {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/zhbase/zhbase/services/cluster"
@@ -53,7 +52,7 @@ func exchangeBootstrap(args []string, stdout, stderr io.Writer) int {
 	code := fs.String("admin", "", "code of the admin department, e.g. dsjj")
 	name := fs.String("name", "", "its name, e.g. 镇海区大数据发展管理局 (when it is created)")
 	app := fs.String("application", "console", "the application the API key is issued to")
-	if err := parseAuditFlags(fs, args); err != nil {
+	if err := parseCommandFlags(fs, args); err != nil {
 		return flagExit(err, stderr, "zhbase exchange bootstrap")
 	}
 	if err := auth.CheckDepartmentCode(*code); err != nil {
@@ -62,11 +61,7 @@ func exchangeBootstrap(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	o := store.Options{Name: "exchange", PostgresDSN: *dsn}
-	if o.PostgresDSN == "" {
-		o.SQLitePath = filepath.Join(*dataDir, "exchange.db")
-	}
-	db, err := store.Open(ctx, o)
+	db, err := store.Open(ctx, cluster.DatabaseOptions(*dataDir, cluster.ExchangeTarget, *dsn))
 	if err != nil {
 		fmt.Fprintf(stderr, "zhbase exchange bootstrap: %v\n", err)
 		return 2
