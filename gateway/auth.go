@@ -68,12 +68,7 @@ func (g *Gateway) forwardIdentity(ctx context.Context, r *http.Request) metadata
 			}
 		}
 		purpose, caseRef := auth.Declarations(md)
-		if purpose != "" {
-			out.Set(auth.MDPurpose, auth.EncodeDeclaration(purpose))
-		}
-		if caseRef != "" {
-			out.Set(auth.MDCaseReference, auth.EncodeDeclaration(caseRef))
-		}
+		auth.SetDeclarations(out, purpose, caseRef)
 		return out
 	}
 	id, ok := r.Context().Value(identityKey{}).(auth.Identity)
@@ -81,12 +76,7 @@ func (g *Gateway) forwardIdentity(ctx context.Context, r *http.Request) metadata
 		return nil
 	}
 	md := metadata.Pairs(auth.MDAssertion, g.signer.Sign(id))
-	if id.Purpose != "" {
-		md.Set(auth.MDPurpose, auth.EncodeDeclaration(id.Purpose))
-	}
-	if id.CaseReference != "" {
-		md.Set(auth.MDCaseReference, auth.EncodeDeclaration(id.CaseReference))
-	}
+	auth.SetDeclarations(md, id.Purpose, id.CaseReference)
 	return md
 }
 

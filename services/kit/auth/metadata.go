@@ -57,6 +57,17 @@ func decode(v string) string {
 	return v
 }
 
+// SetDeclarations puts a purpose and a case reference into md, encoded
+// for metadata; empty ones are left out.
+func SetDeclarations(md metadata.MD, purpose, caseRef string) {
+	if purpose != "" {
+		md.Set(MDPurpose, EncodeDeclaration(purpose))
+	}
+	if caseRef != "" {
+		md.Set(MDCaseReference, EncodeDeclaration(caseRef))
+	}
+}
+
 // EncodeDeclaration percent-encodes a purpose or case reference for
 // metadata, which must be printable ASCII.
 func EncodeDeclaration(s string) string { return url.PathEscape(s) }
@@ -77,11 +88,6 @@ func OutgoingContext(ctx context.Context, s *Signer, id Identity) context.Contex
 	md.Set(MDAssertion, s.Sign(id))
 	md.Delete(MDAPIKey)
 	md.Delete(MDAuthorization)
-	if id.Purpose != "" {
-		md.Set(MDPurpose, EncodeDeclaration(id.Purpose))
-	}
-	if id.CaseReference != "" {
-		md.Set(MDCaseReference, EncodeDeclaration(id.CaseReference))
-	}
+	SetDeclarations(md, id.Purpose, id.CaseReference)
 	return metadata.NewOutgoingContext(ctx, md)
 }
